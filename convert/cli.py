@@ -1,0 +1,170 @@
+"""The ``deepstyle`` command line.
+
+Every subcommand checks its inputs (files readable as images, output path writable, numbers in
+range) before any model is built, and reports a problem as one line on stderr with exit status 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import images
+
+PROG = "deepstyle"
+
+
+class UsageError(Exception):
+    """A problem with the user's input, reported as one line."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _size(text: str) -> int:
+    value = _positive_int(text)
+    if not 16 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"must be between 16 and 4096 pixels, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .losses import StyleObjective
+
+    defaults = StyleObjective()
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Deep Style: neural style transfer, trained here and run in the browser."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser(
+        "gatys",
+        help="stylize a photo by optimisation (Gatys et al. 2016): slow, the quality reference",
+        description="Optimise an image so that its VGG16 features match CONTENT's and its Gram "
+        "statistics match STYLE's (Gatys, Ecker & Bethge 2016), with L-BFGS-B.",
+    )
+    g.add_argument("content", type=Path, help="the photo (JPEG, PNG, WebP, ...)")
+    g.add_argument("style", type=Path, help="the painting whose style to transfer")
+    g.add_argument("-o", "--output", type=Path, required=True, help="output image (.png, .jpg or .webp)")
+    g.add_argument("--size", type=_size, default=512, help="longer side of the output in pixels (default 512)")
+    g.add_argument("--style-scale", type=_positive, default=1.0,
+                   help="style image's longer side as a multiple of --size (default 1.0); smaller gives finer strokes")
+    g.add_argument("--steps", type=_positive_int, default=300, help="L-BFGS evaluations (default 300)")
+    g.add_argument("--content-weight", type=_non_negative, default=defaults.content_weight)
+    g.add_argument("--style-weight", type=_non_negative, default=defaults.style_weight)
+    g.add_argument("--tv-weight", type=_non_negative, default=defaults.tv_weight)
+    g.add_argument("--preserve-color", action="store_true",
+                   help="keep the photo's colours: luminance-only transfer (Gatys et al. 2017)")
+    g.add_argument("--init", choices=("content", "noise"), default="content",
+                   help="start from the photo (default) or from seeded noise")
+    g.add_argument("--seed", type=int, default=0, help="seed for --init noise (default 0)")
+    g.add_argument("--report", type=Path, help="also write the settings and final losses as JSON here")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(run=run_gatys)
+    return parser
+
+
+def _check_report_path(path: Path | None) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() != ".json":
+        raise UsageError(f"{path}: the report must be a .json file")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory")
+
+
+def run_gatys(args) -> int:
+    # Inputs first: a bad file fails in a second, not after minutes of optimisation.
+    images.check_output_path(args.output)
+    _check_report_path(args.report)
+    content = images.load_image(args.content, size=args.size)
+    style = images.load_image(args.style, size=max(16, round(args.size * args.style_scale)))
+
+    from tqdm import tqdm
+
+    from . import gatys
+    from .losses import StyleObjective
+
+    objective = StyleObjective(
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight
+    )
+    h, w = content.shape[:2]
+    bar = tqdm(total=args.steps, desc=f"gatys {w}x{h}", unit="step", disable=args.quiet, file=sys.stderr,
+               dynamic_ncols=True)
+
+    def progress(i, terms):
+        bar.update(1)
+        bar.set_postfix(loss=f"{terms['total']:.4g}", content=f"{terms['content']:.3g}",
+                        style=f"{terms['style']:.3g}", refresh=False)
+
+    try:
+        result = gatys.stylize(content, style, objective, steps=args.steps, init=args.init, seed=args.seed,
+                               preserve_color=args.preserve_color, progress=progress)
+    finally:
+        bar.close()
+    images.save_image(args.output, result.image)
+
+    final, start = result.losses, result.initial_losses
+    print(f"wrote {args.output} ({w}x{h}) after {result.evaluations} steps in {result.seconds:.1f} s "
+          f"({result.seconds / result.evaluations:.2f} s/step)")
+    print(f"  content {final['content']:.4f}   style {final['style']:.4f} "
+          f"(the starting image's: {start['style']:.4f}, now {100 * final['style'] / max(start['style'], 1e-12):.1f}%)"
+          f"   tv {final['tv']:.5f}   total {final['total']:.4f} (from {start['total']:.4f})")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "content": str(args.content), "style": str(args.style), "output": str(args.output),
+            "size": [w, h], "steps": result.evaluations, "seconds": round(result.seconds, 2),
+            "init": args.init, "seed": args.seed, "preserve_color": args.preserve_color,
+            "style_scale": args.style_scale, "objective": objective.as_dict(),
+            "initial_losses": start, "final_losses": final,
+        }
+        args.report.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (images.ImageError, UsageError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Perceptual losses shared by Gatys optimisation, the fast networks and the AdaIN decoder.
+
+Every term here is written with ``keras.ops`` (any Keras 3 backend) and takes VGG16 activations of
+shape (batch, height, width, channels) from :mod:`convert.vgg`. It returns one value per image,
+shape (batch,), so that training can average over a batch and evaluation can report each image.
+
+Normalisation, fixed once for the whole project: each term is a *relative* squared error, the mean
+squared difference between the generated statistic and its target divided by the mean square of
+the target. The figures are then dimensionless, comparable across layers, image sizes and styles,
+and independent of the overall scale of VGG activations. Against the papers this is only a choice of
+per-layer weights: Gatys et al. (2016) weight layer l's Gram error by 1 / (4 N_l^2 M_l^2), which our
+Gram matrix (divided by M_l, the number of positions) reproduces up to the factor 1/||A_l||^2.
+The unstylised photo scores 0 on content and, against a painting, about 1 per style layer, which
+makes "the output's style loss as a fraction of the photo's" an easy figure to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from keras import ops
+
+EPS = 1e-8
+
+
+def _per_image_mean(x):
+    """Mean over every axis but the first."""
+    return ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
+
+
+def relative_error(generated, target):
+    """mean((generated - target)^2) / mean(target^2), per image (target treated as constant)."""
+    target = ops.stop_gradient(target)
+    return _per_image_mean(ops.square(generated - target)) / (_per_image_mean(ops.square(target)) + EPS)
+
+
+def gram_matrix(features):
+    """Channel correlations G = F^T F / (H W), shape (batch, C, C) (Gatys et al. 2016, eq. 3).
+
+    Dividing by the number of positions makes the matrix independent of image size, so a style
+    target computed at one resolution applies at another.
+    """
+    shape = ops.shape(features)
+    flat = ops.reshape(features, (shape[0], -1, shape[3]))
+    positions = ops.cast(shape[1] * shape[2], features.dtype)
+    return ops.einsum("bnc,bnd->bcd", flat, flat) / positions
+
+
+def mean_std(features, eps: float = 1e-5):
+    """Per-channel mean and standard deviation over positions, each (batch, C).
+
+    The statistics AdaIN aligns (Huang & Belongie 2017, eqs. 5-6).
+    """
+    mean = ops.mean(features, axis=(1, 2))
+    var = ops.mean(ops.square(features - mean[:, None, None, :]), axis=(1, 2))
+    return mean, ops.sqrt(var + eps)
+
+
+def content_loss(features, target_features):
+    """Feature reconstruction loss (Gatys et al. 2016 eq. 1; Johnson et al. 2016 sec. 3.2)."""
+    return relative_error(features, target_features)
+
+
+def gram_style_loss(features, target_gram):
+    """Gram-matrix style reconstruction loss for one layer (Gatys et al. 2016 eqs. 3-5).
+
+    ``target_gram`` is the style's Gram matrix, (1, C, C) or (batch, C, C).
+    """
+    gram = gram_matrix(features)
+    target = ops.broadcast_to(target_gram, ops.shape(gram))
+    return relative_error(gram, target)
+
+
+def mean_std_style_loss(features, target_mean, target_std):
+    """Mean/std style loss for one layer (Huang & Belongie 2017, eq. 13), relative like the rest.
+
+    Matches the channel means and standard deviations instead of full Gram matrices: what AdaIN
+    transfers, and a cheaper, size-independent style statistic.
+    """
+    mean, std = mean_std(features)
+    target_mean = ops.stop_gradient(ops.broadcast_to(target_mean, ops.shape(mean)))
+    target_std = ops.stop_gradient(ops.broadcast_to(target_std, ops.shape(std)))
+    error = ops.mean(ops.square(mean - target_mean), axis=1) + ops.mean(ops.square(std - target_std), axis=1)
+    scale = ops.mean(ops.square(target_mean), axis=1) + ops.mean(ops.square(target_std), axis=1)
+    return error / (scale + EPS)
+
+
+def total_variation(images):
+    """Squared total variation of images in [0, 255], measured on [0, 1] (Mahendran & Vedaldi 2015, beta=2).
+
+    The smoothness prior Johnson et al. (2016, sec. 3.3) add against high-frequency artefacts.
+    """
+    x = images / 255.0
+    dy = ops.square(x[:, 1:, :, :] - x[:, :-1, :, :])
+    dx = ops.square(x[:, :, 1:, :] - x[:, :, :-1, :])
+    return _per_image_mean(dy) + _per_image_mean(dx)
+
+
+@dataclass(frozen=True)
+class StyleObjective:
+    """The weighted objective that Gatys optimisation, fast-network training and evaluation share.
+
+    Default layers follow Johnson et al. (2016): style at relu1_2, relu2_2, relu3_3, relu4_3 (their
+    style targets) and content at relu3_3, one level deeper than their relu2_2, which leaves the
+    painting more room while keeping the photo's structure. Weights were chosen by looking at Gatys
+    results on photos and the twelve paintings (see README).
+    """
+
+    content_layers: tuple[str, ...] = ("relu3_3",)
+    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+    content_weight: float = 1.0
+    style_weight: float = 5.0
+    tv_weight: float = 10.0
+    style_statistic: str = "gram"  # or "mean_std"
+
+    @property
+    def taps(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.content_layers + self.style_layers))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def style_targets(self, style_features: dict) -> dict:
+        """The style's statistics per style layer, from its VGG features (computed once)."""
+        if self.style_statistic == "gram":
+            return {layer: gram_matrix(style_features[layer]) for layer in self.style_layers}
+        if self.style_statistic == "mean_std":
+            return {layer: mean_std(style_features[layer]) for layer in self.style_layers}
+        raise ValueError(f"unknown style statistic {self.style_statistic!r}")
+
+    def terms(self, images, features: dict, content_features: dict, style_targets: dict) -> dict:
+        """Unweighted per-image terms: content, style (mean over layers), tv; and the weighted total."""
+        content = sum(content_loss(features[l], content_features[l]) for l in self.content_layers)
+        content = content / len(self.content_layers)
+        if self.style_statistic == "gram":
+            per_layer = [gram_style_loss(features[l], style_targets[l]) for l in self.style_layers]
+        else:
+            per_layer = [mean_std_style_loss(features[l], *style_targets[l]) for l in self.style_layers]
+        style = sum(per_layer) / len(self.style_layers)
+        tv = total_variation(images)
+        total = self.content_weight * content + self.style_weight * style + self.tv_weight * tv
+        return {"content": content, "style": style, "tv": tv, "total": total}

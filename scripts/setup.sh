@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Deep Style needs into the checkout: a Python venv in .venv (the package, its pinned
+# dependencies and test extras) and, where package-lock.json exists, the npm packages.
+# Safe to run again: each step is skipped when its inputs have not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' 2>/dev/null; then
+  echo "setup: Deep Style needs Python 3.11 or 3.12 (TensorFlow 2.19); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+
+stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  "$PYTHON" -m venv .venv
+fi
+want=$(stamp_of pyproject.toml)
+if [ "$(cat .venv/.deepstyle-stamp 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages (about 2 minutes on a fresh machine)" >&2
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > .venv/.deepstyle-stamp
+fi
+
+if [ -f package-lock.json ]; then
+  want=$(stamp_of package-lock.json)
+  if [ "$(cat node_modules/.deepstyle-stamp 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing npm packages" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > node_modules/.deepstyle-stamp
+  fi
+fi

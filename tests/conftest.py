@@ -1,0 +1,33 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def _resize(image: np.ndarray, longer: int) -> np.ndarray:
+    from PIL import Image
+
+    h, w = image.shape[:2]
+    scale = longer / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS), np.float32)
+
+
+@pytest.fixture(scope="session")
+def chelsea_small():
+    """scikit-image's cat photo, longer side 96 px, float RGB [0, 255]."""
+    import skimage.data
+
+    return _resize(skimage.data.chelsea(), 96)
+
+
+@pytest.fixture(scope="session")
+def stripes_style():
+    """A synthetic 'painting': saturated diagonal stripes, far in texture and colour from a photo."""
+    yy, xx = np.mgrid[0:96, 0:96].astype(np.float32)
+    r = 128 + 127 * np.sin((xx + yy) / 3.0)
+    g = 60 + 40 * np.cos(xx / 5.0)
+    b = 128 - 127 * np.sin((xx + yy) / 3.0)
+    return np.stack([r, g, b], -1).astype(np.float32)

@@ -1,0 +1,245 @@
+"""Export to a TensorFlow.js graph model, then run it in Node and compare with TensorFlow.
+
+The network is small and random, but built from the ops the style networks use: reflect padding
+(MirrorPad), Conv2D, strided Conv2D, instance normalisation (Mean, SquaredDifference, Rsqrt),
+ReLU, a transposed convolution (Conv2DBackpropInput), nearest upsampling (ResizeNearestNeighbor)
+and tanh scaled to 0-255, with dynamic height and width.
+"""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convert.export import convert_saved_model, save_graph_function
+
+ROOT = Path(__file__).resolve().parents[1]
+PREDICT = ROOT / "scripts" / "tfjs_predict.mjs"
+HAVE_TFJS = (ROOT / "node_modules" / "@tensorflow" / "tfjs" / "package.json").is_file()
+HAVE_WASM = (ROOT / "node_modules" / "@tensorflow" / "tfjs-backend-wasm" / "package.json").is_file()
+NODE = shutil.which("node")
+
+needs_node = pytest.mark.skipif(
+    not (HAVE_TFJS and NODE),
+    reason="needs node and node_modules/@tensorflow/tfjs: run `npm ci` in the repository root")
+
+pytestmark = pytest.mark.slow
+
+SIZES = [(48, 64), (40, 56)]
+# Tolerances on a 0-255 output scale. Measured here: float32 about 1e-4 (cpu backend), float16
+# weights about 0.1-0.4.
+TOLERANCE = {None: 1e-2, "float16": 1.0}
+WASM_TOLERANCE = 2e-2
+# The ops the style networks need; the test network must put each of them through the converter.
+STYLE_OPS = {"MirrorPad", "Conv2D", "Conv2DBackpropInput", "ResizeNearestNeighbor", "Mean",
+             "SquaredDifference", "Rsqrt", "Relu", "Tanh"}
+
+
+def _build_network(tf, seed=0):
+    """A tf.Module: 0-255 RGB [1, H, W, 3] -> 0-255 RGB of the same size (H, W multiples of 4)."""
+    rng = np.random.default_rng(seed)
+
+    def var(shape, fan_in, name, scale=1.0):
+        w = rng.normal(0.0, scale * np.sqrt(2.0 / fan_in), shape).astype(np.float32)
+        return tf.Variable(w, name=name)
+
+    class Net(tf.Module):
+        def __init__(self):
+            super().__init__(name="tiny_style")
+            self.c1 = var([9, 9, 3, 8], 9 * 9 * 3, "c1")
+            self.d1 = var([3, 3, 8, 16], 3 * 3 * 8, "d1")
+            self.d2 = var([3, 3, 16, 32], 3 * 3 * 16, "d2")
+            self.r1 = var([3, 3, 32, 32], 3 * 3 * 32, "r1")
+            self.u1 = var([3, 3, 16, 32], 3 * 3 * 32, "u1")  # transposed: [h, w, out, in]
+            self.u2 = var([3, 3, 16, 8], 3 * 3 * 16, "u2")
+            self.c2 = var([9, 9, 8, 3], 9 * 9 * 8, "c2", scale=0.5)
+            self.gamma = {n: tf.Variable(rng.uniform(0.8, 1.2, c).astype(np.float32), name=f"g_{n}")
+                          for n, c in [("c1", 8), ("d1", 16), ("d2", 32), ("r1", 32), ("u1", 16), ("u2", 8)]}
+            self.beta = {n: tf.Variable(rng.normal(0, 0.1, g.shape).astype(np.float32), name=f"b_{n}")
+                         for n, g in self.gamma.items()}
+
+        def _conv(self, x, w, stride=1):
+            p = w.shape[0] // 2
+            x = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
+            return tf.nn.conv2d(x, w, strides=stride, padding="VALID")
+
+        def _norm(self, x, name):
+            mean, var_ = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+            return (x - mean) * tf.math.rsqrt(var_ + 1e-5) * self.gamma[name] + self.beta[name]
+
+        def __call__(self, x):
+            x = x / 127.5 - 1.0
+            h = tf.nn.relu(self._norm(self._conv(x, self.c1), "c1"))
+            h1 = tf.nn.relu(self._norm(self._conv(h, self.d1, 2), "d1"))
+            h2 = tf.nn.relu(self._norm(self._conv(h1, self.d2, 2), "d2"))
+            h2 = h2 + self._norm(self._conv(h2, self.r1), "r1")
+            shape = tf.shape(h1)
+            u = tf.nn.conv2d_transpose(h2, self.u1, output_shape=shape, strides=2, padding="SAME")
+            u = tf.nn.relu(self._norm(u, "u1"))
+            size = tf.shape(u)[1:3] * 2
+            u = tf.image.resize(u, size, method="nearest")
+            u = tf.nn.relu(self._norm(self._conv(u, self.u2), "u2"))
+            return 127.5 * tf.tanh(self._conv(u, self.c2)) + 127.5
+
+    return Net()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """SavedModel of the random network, its Python outputs, and both conversions (timed)."""
+    import tensorflow as tf
+
+    tf.random.set_seed(0)
+    root = tmp_path_factory.mktemp("export")
+    net = _build_network(tf)
+    saved = save_graph_function(net, root / "saved_model")
+
+    rng = np.random.default_rng(1)
+    inputs = {size: rng.uniform(0, 255, (1, *size, 3)).astype(np.float32) for size in SIZES}
+    serve = tf.saved_model.load(str(saved)).signatures["serving_default"]
+    expected = {size: serve(content=tf.constant(x))["stylized"].numpy() for size, x in inputs.items()}
+
+    converted, seconds = {}, {}
+    for quantize in TOLERANCE:
+        t0 = time.perf_counter()
+        converted[quantize] = convert_saved_model(saved, root / f"tfjs_{quantize or 'float32'}", quantize)
+        seconds[quantize] = time.perf_counter() - t0
+    print(f"\nconversion seconds: {seconds}")
+    n_params = sum(int(np.prod(v.shape)) for v in net.variables)
+    return {"root": root, "saved": saved, "n_params": n_params, "inputs": inputs, "expected": expected,
+            "converted": converted, "dirs": {q: root / f"tfjs_{q or 'float32'}" for q in TOLERANCE}}
+
+
+def test_python_network_is_dynamic_and_in_range(exported):
+    for (h, w), y in exported["expected"].items():
+        assert y.shape == (1, h, w, 3)
+        assert 0.0 <= y.min() and y.max() <= 255.0
+        # Not saturated to a constant: the comparison with tfjs would otherwise prove little.
+        assert y.std() > 10.0, f"output std {y.std():.2f} at {h}x{w}"
+
+
+@pytest.mark.parametrize("quantize", list(TOLERANCE), ids=lambda q: q or "float32")
+def test_convert_reports_the_files_written(exported, quantize):
+    desc = exported["converted"][quantize]
+    out_dir = exported["dirs"][quantize]
+    assert desc["quantize"] == quantize
+    assert desc["format"] == "graph-model"
+    paths = [f["path"] for f in desc["files"]]
+    assert paths[0] == "model.json"
+    assert len(paths) >= 2 and all(p.startswith("group") and p.endswith(".bin") for p in paths[1:])
+    on_disk = sorted(p.name for p in out_dir.iterdir())
+    assert on_disk == sorted(paths)
+    for f in desc["files"]:
+        data = (out_dir / f["path"]).read_bytes()
+        assert f["bytes"] == len(data)
+        assert f["sha256"] == hashlib.sha256(data).hexdigest()
+    assert desc["total_bytes"] == sum(f["bytes"] for f in desc["files"])
+    meta = json.loads((out_dir / "model.json").read_text())
+    assert meta["format"] == "graph-model"
+    content = meta["signature"]["inputs"]["content"]
+    assert [d["size"] for d in content["tensorShape"]["dim"]] == ["1", "-1", "-1", "3"]
+    assert list(meta["signature"]["outputs"]) == ["stylized"]
+    ops = {node["op"] for node in meta["modelTopology"]["node"]}
+    assert STYLE_OPS <= ops, f"missing from the graph: {STYLE_OPS - ops}"
+
+
+def test_float16_halves_the_weights(exported):
+    full = exported["converted"][None]["weight_bytes"]
+    half = exported["converted"]["float16"]["weight_bytes"]
+    n_params = exported["n_params"]
+    # Graph constants (paddings, scales) ride along with the variables, hence the small slack.
+    assert 4 * n_params <= full < 4 * n_params + 1024, (full, n_params)
+    assert 2 * n_params <= half < 2 * n_params + 1024, (half, n_params)
+
+
+def test_reconverting_replaces_the_previous_model(exported, tmp_path):
+    out = tmp_path / "again"
+    shutil.copytree(exported["dirs"][None], out)  # a previous export: group1-shard1of1.bin
+    (out / "NOTES.txt").write_text("not part of any model")
+    desc = convert_saved_model(exported["saved"], out, "float16", weight_shard_size_bytes=4096)
+    shards = [f["path"] for f in desc["files"][1:]]
+    assert len(shards) > 1 and "group1-shard1of1.bin" not in shards  # small shards: several files
+    assert sorted(p.name for p in out.iterdir()) == sorted(["model.json", "NOTES.txt", *shards])
+    assert desc["weight_bytes"] == exported["converted"]["float16"]["weight_bytes"]
+
+
+def test_converter_failure_raises_with_its_stderr(tmp_path):
+    not_a_model = tmp_path / "empty"
+    not_a_model.mkdir()
+    with pytest.raises(RuntimeError, match="converter exited with status") as err:
+        convert_saved_model(not_a_model, tmp_path / "out")
+    assert "SavedModel file does not exist" in str(err.value)
+    with pytest.raises(ValueError):
+        convert_saved_model(not_a_model, tmp_path / "out", quantize="int4")
+
+
+def _npy_roundtrip_ok(path, arr):
+    back = np.load(path)
+    return back.dtype == np.float32 and back.shape == arr.shape and np.array_equal(back, arr)
+
+
+def _predict(model_dir, x, tmp_path, backend="cpu", tag="run"):
+    inp, out = tmp_path / f"{tag}_in.npy", tmp_path / f"{tag}_out.npy"
+    np.save(inp, x)
+    t0 = time.perf_counter()
+    proc = subprocess.run([NODE, str(PREDICT), str(model_dir), str(inp), str(out), "--backend", backend],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    wall = time.perf_counter() - t0
+    assert proc.returncode == 0, f"tfjs_predict failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert _npy_roundtrip_ok(inp, x)
+    return np.load(out), info, wall
+
+
+@needs_node
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("quantize", list(TOLERANCE), ids=lambda q: q or "float32")
+def test_tfjs_matches_python(exported, quantize, size, tmp_path):
+    x, expected = exported["inputs"][size], exported["expected"][size]
+    y, info, wall = _predict(exported["dirs"][quantize], x, tmp_path)
+    assert info["backend"] == "cpu"
+    assert info["input_shape"] == list(x.shape)
+    assert info["output_shape"] == list(expected.shape)
+    assert y.shape == expected.shape and y.dtype == np.float32
+    diff = float(np.abs(y - expected).max())
+    label = f"{quantize or 'float32'} {size[0]}x{size[1]}"
+    print(f"\n{label}: max abs diff {diff:.3g} (0-255 scale), predict {info['predict_ms']} ms, "
+          f"load {info['load_ms']} ms, node wall {wall:.1f} s")
+    assert diff < TOLERANCE[quantize], f"{label}: tfjs vs TensorFlow max abs diff {diff:.4g}"
+
+
+@needs_node
+@pytest.mark.skipif(not HAVE_WASM, reason="node_modules/@tensorflow/tfjs-backend-wasm absent: run `npm ci`")
+def test_tfjs_wasm_backend_matches_python(exported, tmp_path):
+    size = SIZES[0]
+    y, info, _ = _predict(exported["dirs"][None], exported["inputs"][size], tmp_path, backend="wasm")
+    assert info["backend"] == "wasm"
+    diff = float(np.abs(y - exported["expected"][size]).max())
+    print(f"\nwasm float32 {size[0]}x{size[1]}: max abs diff {diff:.3g}, predict {info['predict_ms']} ms")
+    assert diff < WASM_TOLERANCE, f"wasm: tfjs vs TensorFlow max abs diff {diff:.4g}"
+
+
+@needs_node
+def test_predict_cli_errors(exported, tmp_path):
+    x = tmp_path / "x.npy"
+    np.save(x, exported["inputs"][SIZES[0]])
+    cases = [
+        ([str(tmp_path / "no_model"), str(x), str(tmp_path / "y.npy")], 1, "model not found"),
+        ([str(exported["dirs"][None]), str(tmp_path / "missing.npy"), str(tmp_path / "y.npy")], 1,
+         "input not found"),
+        ([str(exported["dirs"][None]), str(x)], 2, "usage"),
+        ([str(exported["dirs"][None]), str(x), str(tmp_path / "y.npy"), "--backend", "gpu"], 2, "backend"),
+    ]
+    np.save(tmp_path / "f64.npy", np.zeros((1, 8, 8, 3)))
+    cases.append(([str(exported["dirs"][None]), str(tmp_path / "f64.npy"), str(tmp_path / "y.npy")], 1,
+                  "float32"))
+    for args, code, text in cases:
+        proc = subprocess.run([NODE, str(PREDICT), *args], capture_output=True, text=True, cwd=ROOT,
+                              timeout=120)
+        assert proc.returncode == code, (args, proc.returncode, proc.stderr)
+        assert text in proc.stderr, (args, proc.stderr)
