@@ -18,6 +18,10 @@ from . import images
 
 PROG = "deepstyle"
 
+#: StyleObjective's default weights, repeated here so that --help needs no TensorFlow import
+#: (tests/test_cli.py checks they agree).
+OBJECTIVE_DEFAULTS = {"content_weight": 1.0, "style_weight": 20.0, "tv_weight": 10.0}
+
 
 class UsageError(Exception):
     """A problem with the user's input, reported as one line."""
@@ -58,9 +62,9 @@ def _size(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .losses import StyleObjective
-
-    defaults = StyleObjective()
+    # No TensorFlow/Keras import here: --help, usage errors and bad files must answer in a
+    # fraction of a second, with nothing but our one line on stderr. The weights default to None
+    # and are filled from StyleObjective's defaults once the inputs have been checked.
     parser = argparse.ArgumentParser(
         prog=PROG, description="Deep Style: neural style transfer, trained here and run in the browser."
     )
@@ -79,9 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--style-scale", type=_positive, default=1.0,
                    help="style image's longer side as a multiple of --size (default 1.0); smaller gives finer strokes")
     g.add_argument("--steps", type=_positive_int, default=300, help="L-BFGS evaluations (default 300)")
-    g.add_argument("--content-weight", type=_non_negative, default=defaults.content_weight)
-    g.add_argument("--style-weight", type=_non_negative, default=defaults.style_weight)
-    g.add_argument("--tv-weight", type=_non_negative, default=defaults.tv_weight)
+    g.add_argument("--content-weight", type=_non_negative,
+                   help=f"weight of the content loss (default {OBJECTIVE_DEFAULTS['content_weight']:g})")
+    g.add_argument("--style-weight", type=_non_negative,
+                   help=f"weight of the style loss (default {OBJECTIVE_DEFAULTS['style_weight']:g}); higher paints more")
+    g.add_argument("--tv-weight", type=_non_negative,
+                   help=f"weight of the total-variation smoothing (default {OBJECTIVE_DEFAULTS['tv_weight']:g})")
     g.add_argument("--preserve-color", action="store_true",
                    help="keep the photo's colours: luminance-only transfer (Gatys et al. 2017)")
     g.add_argument("--init", choices=("content", "noise"), default="content",
@@ -106,17 +113,21 @@ def run_gatys(args) -> int:
     # Inputs first: a bad file fails in a second, not after minutes of optimisation.
     images.check_output_path(args.output)
     _check_report_path(args.report)
+    style_size = max(16, round(args.size * args.style_scale))
+    if style_size > 4096:
+        raise UsageError(f"--style-scale {args.style_scale:g} with --size {args.size} makes the style "
+                         f"image {style_size} pixels on its longer side; the limit is 4096")
     content = images.load_image(args.content, size=args.size)
-    style = images.load_image(args.style, size=max(16, round(args.size * args.style_scale)))
+    style = images.load_image(args.style, size=style_size)
 
     from tqdm import tqdm
 
     from . import gatys
     from .losses import StyleObjective
 
-    objective = StyleObjective(
-        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight
-    )
+    weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
+               "tv_weight": args.tv_weight}
+    objective = StyleObjective(**{name: value for name, value in weights.items() if value is not None})
     h, w = content.shape[:2]
     bar = tqdm(total=args.steps, desc=f"gatys {w}x{h}", unit="step", disable=args.quiet, file=sys.stderr,
                dynamic_ncols=True)

@@ -69,6 +69,10 @@ def _value_and_grad(objective: StyleObjective, extractor, content_features, styl
     raise RuntimeError(f"Gatys optimisation supports the tensorflow and jax backends, not {backend}")
 
 
+class _Done(Exception):
+    """Raised inside the objective once the step budget is spent."""
+
+
 def _floats(terms) -> dict:
     return {k: float(np.asarray(v).sum()) for k, v in terms.items()}
 
@@ -107,36 +111,47 @@ def stylize(
     style_targets = objective.style_targets(extractor(style[None]))
     step = _value_and_grad(objective, extractor, content_features, style_targets)
 
+    # The optimiser's variable is the image in [0, 1]. L-BFGS-B's first step has unit length in
+    # variable space; in 0-255 units that step is so small on a small image that the change in the
+    # loss drowns in float32 rounding and the line search stalls at the start.
     shape = (1,) + content.shape
     if init == "content":
-        x0 = content.astype(np.float64).ravel()
+        x0 = content.astype(np.float64).ravel() / 255.0
     else:
         rng = np.random.default_rng(seed)
-        x0 = rng.uniform(0, 255, size=shape).ravel()
+        x0 = rng.uniform(0, 1, size=shape).ravel()
 
     history = []
+    best = {"total": np.inf, "x": x0}
 
     def fun(x):
-        terms, grad = step(keras.ops.convert_to_tensor(x.reshape(shape).astype(np.float32)))
+        if len(history) >= steps:
+            raise _Done  # L-BFGS-B checks maxfun only between line searches: stop exactly at `steps`
+        terms, grad = step(keras.ops.convert_to_tensor((255.0 * x).reshape(shape).astype(np.float32)))
         terms = _floats(terms)
         history.append(terms)
+        if terms["total"] < best["total"]:
+            best.update(total=terms["total"], x=x.copy(), terms=terms)
         if progress is not None:
             progress(len(history), terms)
-        return terms["total"], np.asarray(grad, np.float64).ravel()
+        return terms["total"], 255.0 * np.asarray(grad, np.float64).ravel()
 
     start = time.perf_counter()
-    solution = scipy.optimize.minimize(
-        fun,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=scipy.optimize.Bounds(0.0, 255.0),
-        options={"maxfun": steps, "maxiter": steps, "maxcor": 20, "ftol": 0.0, "gtol": 0.0},
-    )
+    try:
+        scipy.optimize.minimize(
+            fun,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=scipy.optimize.Bounds(0.0, 1.0),
+            options={"maxfun": steps + 1, "maxiter": steps, "maxcor": 20, "ftol": 0.0, "gtol": 0.0},
+        )
+    except _Done:
+        pass
     seconds = time.perf_counter() - start
-    image = solution.x.reshape(content.shape).astype(np.float32)
-    # The final losses are those of the returned image (L-BFGS-B returns its best iterate).
-    final = _floats(step(keras.ops.convert_to_tensor(image[None]))[0])
+    # The best image seen, with the losses measured on it.
+    image = (255.0 * best["x"]).reshape(content.shape).astype(np.float32)
+    final = best["terms"]
     if preserve_color:
         image = color.preserve_color(original, image)
     return Result(image, final, history[0], len(history), seconds)

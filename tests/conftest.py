@@ -27,7 +27,7 @@ def chelsea_small():
 def stripes_style():
     """A synthetic 'painting': saturated diagonal stripes, far in texture and colour from a photo."""
     yy, xx = np.mgrid[0:96, 0:96].astype(np.float32)
-    r = 128 + 127 * np.sin((xx + yy) / 3.0)
-    g = 60 + 40 * np.cos(xx / 5.0)
-    b = 128 - 127 * np.sin((xx + yy) / 3.0)
+    r = 128 + 90 * np.sin((xx + yy) / 6.0)
+    g = 90 + 50 * np.cos(xx / 9.0)
+    b = 128 - 90 * np.sin((xx + yy) / 6.0)
     return np.stack([r, g, b], -1).astype(np.float32)

@@ -1,0 +1,338 @@
+"""Tests for the ``deepstyle`` command: run as a real subprocess, as a user would.
+
+Bad files, bad output paths and bad numbers must give exit status 2 and one clear line on stderr
+(no traceback, nothing written) before any model is built; a tiny real run must write the image,
+the summary and the JSON report. Every input file is generated in pytest's tmp_path.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convert.color import rgb_to_yiq
+from convert.images import load_image
+
+_SCRIPT = Path(sys.executable).with_name("deepstyle")
+if _SCRIPT.is_file() and os.access(_SCRIPT, os.X_OK):
+    COMMAND = [str(_SCRIPT)]
+else:  # no console script next to this interpreter: call the same entry point
+    COMMAND = [sys.executable, "-c", "import sys; from convert.cli import main; sys.exit(main())"]
+
+HEIC_HEADER = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+
+
+def deepstyle(*args, cwd, timeout=600):
+    """Run the command; return (CompletedProcess, seconds taken)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="100")
+    start = time.perf_counter()
+    proc = subprocess.run(COMMAND + [str(a) for a in args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    return proc, time.perf_counter() - start
+
+
+def listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
+
+
+def assert_one_line_error(proc, *keywords):
+    """Exit 2; stderr is exactly one 'deepstyle: error:' line holding every keyword; no traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    line = lines[0]
+    assert line.startswith("deepstyle: error: "), line
+    for word in keywords:
+        assert word.lower() in line.lower(), f"{word!r} not in {line!r}"
+    assert proc.stdout == "", proc.stdout
+    return line
+
+
+def assert_usage_error(proc, option, *keywords):
+    """argparse's answer: exit 2, usage, then 'deepstyle gatys: error: argument OPTION: ...'."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("usage: deepstyle gatys"), proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"deepstyle gatys: error: argument {option}"), last
+    for word in keywords:
+        assert word.lower() in last.lower(), f"{word!r} not in {last!r}"
+
+
+def save_png(path, array):
+    Image.fromarray(np.clip(np.rint(array), 0, 255).astype(np.uint8)).save(path)
+
+
+def stripes(size=64):
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    r = 128 + 127 * np.sin((xx + yy) / 3.0)
+    g = 60 + 40 * np.cos(xx / 5.0)
+    b = 128 - 127 * np.sin((xx + yy) / 3.0)
+    return np.stack([r, g, b], -1)
+
+
+# Bad input generators: each writes (or not) a file named `name` in `folder`, returns its path.
+
+def _zero_byte(folder):
+    path = folder / "photo.jpg"
+    path.write_bytes(b"")
+    return path
+
+
+def _text_as_jpg(folder):
+    path = folder / "notes.jpg"
+    path.write_text("This is my shopping list, not a photo.\nMilk\nEggs\n")
+    return path
+
+
+def _truncated_jpeg(folder):
+    path = folder / "half.jpg"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (150, 200, 3), dtype=np.uint8)).save(path, quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _heic(folder):
+    path = folder / "IMG_0001.HEIC"
+    path.write_bytes(HEIC_HEADER + b"\x00" * 64)
+    return path
+
+
+def _svg(folder):
+    path = folder / "logo.svg"
+    path.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    return path
+
+
+def _missing(folder):
+    return folder / "nope.png"
+
+
+def _folder(folder):
+    path = folder / "holiday.png"
+    path.mkdir()
+    return path
+
+
+BAD_INPUTS = {
+    "zero-byte": (_zero_byte, ("empty", "0 bytes")),
+    "text-as-jpg": (_text_as_jpg, ("not an image", "text file")),
+    "truncated-jpeg": (_truncated_jpeg, ("truncated or corrupt",)),
+    "heic": (_heic, ("HEIC/HEIF", "not supported", "JPEG or PNG")),
+    "svg": (_svg, ("SVG", "vector", "PNG or JPEG")),
+    "missing": (_missing, ("no such file",)),
+    "folder": (_folder, ("is a folder",)),
+}
+
+
+@pytest.fixture
+def good_png(tmp_path):
+    path = tmp_path / "good.png"
+    save_png(path, stripes(32))
+    return path
+
+
+@pytest.mark.parametrize("role", ["content", "style"])
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_bad_input_file(tmp_path, good_png, role, kind):
+    make, keywords = BAD_INPUTS[kind]
+    bad = make(tmp_path)
+    content, style = (bad, good_png) if role == "content" else (good_png, bad)
+    before = listing(tmp_path)
+    proc, seconds = deepstyle("gatys", content.name, style.name, "-o", "out.png", "--report", "r.json",
+                              "--steps", 100000, cwd=tmp_path)
+    line = assert_one_line_error(proc, *keywords)
+    assert f"deepstyle: error: {bad.name}: " in line  # names the file as the user wrote it
+    assert listing(tmp_path) == before  # no output image, no report, nothing else
+    assert seconds < 60
+
+
+def test_bad_content_reported_before_style(tmp_path):
+    """Both inputs bad: the message is about CONTENT, the first argument."""
+    content, style = _zero_byte(tmp_path), _svg(tmp_path)
+    proc, _ = deepstyle("gatys", content, style, "-o", tmp_path / "out.png", cwd=tmp_path)
+    line = assert_one_line_error(proc, "empty")
+    assert str(content) in line and "logo.svg" not in line
+
+
+@pytest.mark.parametrize("output, keywords", [
+    ("out.gif", ("'.gif' is not a supported output format", ".png", ".jpg", ".webp")),
+    ("notes.txt", ("'.txt' is not a supported output format",)),
+    ("noext", ("no file extension",)),
+    ("existing.png", ("is an existing folder",)),
+])
+def test_bad_output_path_checked_before_optimisation(tmp_path, good_png, output, keywords):
+    if output == "existing.png":
+        (tmp_path / output).mkdir()
+    before = listing(tmp_path)
+    proc, seconds = deepstyle("gatys", good_png, good_png, "-o", output, "--steps", 100000, "--size", 64,
+                              cwd=tmp_path)
+    line = assert_one_line_error(proc, *keywords)
+    assert f"deepstyle: error: {output}: " in line
+    assert listing(tmp_path) == before
+    assert seconds < 60  # 100000 L-BFGS steps were asked for: the check came first
+
+
+@pytest.mark.parametrize("report, keywords", [
+    ("r.txt", ("must be a .json file",)),
+    ("reports.json", ("is a directory",)),
+])
+def test_bad_report_path_checked_before_optimisation(tmp_path, good_png, report, keywords):
+    if report == "reports.json":
+        (tmp_path / report).mkdir()
+    before = listing(tmp_path)
+    proc, seconds = deepstyle("gatys", good_png, good_png, "-o", "out.png", "--report", report,
+                              "--steps", 100000, cwd=tmp_path)
+    assert_one_line_error(proc, report, *keywords)
+    assert listing(tmp_path) == before
+    assert seconds < 60
+
+
+def test_style_scale_too_large_refused(tmp_path, good_png):
+    proc, seconds = deepstyle("gatys", good_png, good_png, "-o", "out.png", "--size", 4096,
+                              "--style-scale", 100, cwd=tmp_path)
+    assert_one_line_error(proc, "--style-scale", "409600", "4096")
+    assert not (tmp_path / "out.png").exists()
+    assert seconds < 60
+
+
+@pytest.mark.parametrize("args, option, keywords", [
+    (["--steps", "0"], "--steps", ("at least 1", "0")),
+    (["--steps", "abc"], "--steps", ("whole number", "'abc'")),
+    (["--size", "5"], "--size", ("between 16 and 4096", "5")),
+    (["--style-weight", "-1"], "--style-weight", ("finite number >= 0", "-1")),
+    (["--tv-weight", "nan"], "--tv-weight", ("finite number >= 0",)),
+    (["--style-scale", "0"], "--style-scale", ("greater than 0",)),
+])
+def test_bad_numbers(tmp_path, good_png, args, option, keywords):
+    proc, _ = deepstyle("gatys", good_png, good_png, "-o", "out.png", *args, cwd=tmp_path)
+    assert_usage_error(proc, option, *keywords)
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_missing_output_option(tmp_path, good_png):
+    proc, _ = deepstyle("gatys", good_png, good_png, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("usage: deepstyle gatys"), proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == "deepstyle gatys: error: the following arguments are required: -o/--output", last
+
+
+def test_no_command(tmp_path):
+    proc, _ = deepstyle(cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("deepstyle: error:")
+    assert "required" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help(tmp_path):
+    proc, _ = deepstyle("--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: deepstyle")
+    assert "gatys" in proc.stdout and "Gatys" in proc.stdout
+
+
+def test_gatys_help(tmp_path):
+    proc, _ = deepstyle("gatys", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: deepstyle gatys")
+    for option in ("content", "style", "-o OUTPUT, --output OUTPUT", "--size", "--style-scale", "--steps",
+                   "--content-weight", "--style-weight", "--tv-weight", "--preserve-color",
+                   "--init {content,noise}", "--seed", "--report", "-q, --quiet"):
+        assert option in proc.stdout, option
+
+
+# ----------------------------------------------------------------------------------------------
+# Real (tiny) runs
+# ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def chelsea_and_stripes(tmp_path):
+    import skimage.data
+
+    content, style = tmp_path / "chelsea.png", tmp_path / "stripes.png"
+    Image.fromarray(skimage.data.chelsea()).save(content)  # 451 x 300
+    save_png(style, stripes(96))
+    return content, style
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_image_summary_and_report(tmp_path, chelsea_and_stripes):
+    content, style = chelsea_and_stripes
+    proc, _ = deepstyle("gatys", content.name, style.name, "-o", "out.png", "--size", 48, "--steps", 6,
+                        "--report", "r.json", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    out = tmp_path / "out.png"
+    with Image.open(out) as img:
+        assert img.format == "PNG" and img.mode == "RGB"
+        assert img.size == (48, 32)
+        pixels = np.asarray(img, np.float32)
+    # Not blank and still the cat: close to the photo at the same size, but changed by the style.
+    photo = load_image(content, size=48)
+    difference = np.abs(pixels - photo).mean()
+    assert pixels.std() > 10
+    assert 0.01 < difference < 60, difference
+
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("wrote out.png (48x32) after "), proc.stdout
+    for word in ("content", "style", "tv", "total"):
+        assert word in lines[1], proc.stdout
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["size"] == [48, 32]
+    assert report["content"] == "chelsea.png" and report["style"] == "stripes.png"
+    assert report["output"] == "out.png"
+    assert report["steps"] == 6
+    assert report["preserve_color"] is False and report["init"] == "content"
+    from convert.cli import OBJECTIVE_DEFAULTS
+    from convert.losses import StyleObjective
+
+    defaults = StyleObjective().as_dict()
+    assert {k: defaults[k] for k in OBJECTIVE_DEFAULTS} == OBJECTIVE_DEFAULTS  # what --help states
+    assert report["objective"] == defaults
+    initial, final = report["initial_losses"], report["final_losses"]
+    assert set(final) >= {"content", "style", "tv", "total"}
+    assert all(np.isfinite(v) for v in final.values())
+    assert initial["content"] == pytest.approx(0.0, abs=1e-6)  # started from the photo
+    assert final["total"] < initial["total"]
+    assert final["style"] < initial["style"]
+    # The printed total is the report's.
+    assert f"total {final['total']:.4f} (from {initial['total']:.4f})" in lines[1]
+
+
+@pytest.mark.slow
+def test_tiny_run_preserve_color_and_options(tmp_path, chelsea_and_stripes):
+    """--preserve-color keeps the photo's chroma; weights, scale and nested output folders go through."""
+    content, style = chelsea_and_stripes
+    proc, _ = deepstyle("gatys", content, style, "-o", tmp_path / "new" / "dir" / "out.png",
+                        "--report", tmp_path / "reports" / "r.json", "--size", 40, "--steps", 4,
+                        "--preserve-color", "--style-weight", 20, "--tv-weight", 0, "--style-scale", 0.5,
+                        "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+    with Image.open(tmp_path / "new" / "dir" / "out.png") as img:
+        assert img.size == (40, 27)
+        pixels = np.asarray(img.convert("RGB"), np.float32)
+    photo = load_image(content, size=40)
+    iq_out, iq_photo = rgb_to_yiq(pixels)[..., 1:], rgb_to_yiq(photo)[..., 1:]
+    assert np.abs(iq_out - iq_photo).mean() < 2.0  # the photo's colours, not the stripes' red/blue
+
+    report = json.loads((tmp_path / "reports" / "r.json").read_text())
+    assert report["size"] == [40, 27]
+    assert report["preserve_color"] is True
+    assert report["style_scale"] == 0.5
+    assert report["objective"]["style_weight"] == 20.0
+    assert report["objective"]["tv_weight"] == 0.0
+    assert report["objective"]["content_weight"] == 1.0
+    assert report["final_losses"]["total"] < report["initial_losses"]["total"]
