@@ -96,8 +96,89 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="seed for --init noise (default 0)")
     g.add_argument("--report", type=Path, help="also write the settings and final losses as JSON here")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    g.set_defaults(run=run_gatys)
+    g.set_defaults(handler=run_gatys)
+
+    t = sub.add_parser(
+        "train",
+        help="train (or resume) a multi-style fast network (Johnson et al. 2016, Dumoulin et al. 2017)",
+        description="Train one feed-forward network for several styles at once with conditional "
+        "instance norm. Re-running the same command resumes from the run folder's last checkpoint.",
+    )
+    t.add_argument("--photos", type=Path, required=True, help="folder of content photos")
+    t.add_argument("--styles", type=Path, nargs="+", required=True,
+                   help="style images, or one folder of them (its MANIFEST.tsv order if it has one)")
+    t.add_argument("--run", type=Path, required=True, help="run folder: checkpoints, logs, renders")
+    t.add_argument("--steps", type=_positive_int, default=20000, help="total steps (default 20000)")
+    t.add_argument("--batch", type=_positive_int, default=4)
+    t.add_argument("--crop", type=_size, default=128, help="training crop in pixels (default 128)")
+    t.add_argument("--scale", type=_size, default=384,
+                   help="longer side photos and styles are seen at: the evaluation size (default 384)")
+    t.add_argument("--lr", type=_positive, default=1e-3, help="Adam learning rate (default 1e-3)")
+    t.add_argument("--ramp-steps", type=_positive_int, default=300,
+                   help="steps over which the style weight rises from 0 (default 300)")
+    t.add_argument("--widths", type=_positive_int, nargs=3, default=None, metavar="C",
+                   help="channels of the three resolutions (default 16 32 64)")
+    t.add_argument("--residual-blocks", type=_positive_int, default=None)
+    t.add_argument("--content-weight", type=_non_negative)
+    t.add_argument("--style-weight", type=_non_negative)
+    t.add_argument("--tv-weight", type=_non_negative)
+    t.add_argument("--val-photos", type=Path, help="folder of validation photos rendered every --render-every steps")
+    t.add_argument("--render-every", type=_positive_int, default=250)
+    t.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(handler=run_train)
     return parser
+
+
+def style_files(paths: list[Path]) -> list[Path]:
+    """Style images from the command line: files as given, or a folder's images (MANIFEST.tsv order)."""
+    if len(paths) == 1 and paths[0].is_dir():
+        folder = paths[0]
+        manifest = folder / "MANIFEST.tsv"
+        if manifest.exists():
+            names = [line.split("\t")[0] for line in manifest.read_text().splitlines()[1:] if line.strip()]
+            return [folder / name for name in names]
+        from .train import list_images
+
+        return list_images(folder)
+    return list(paths)
+
+
+def run_train(args) -> int:
+    styles = style_files(args.styles)
+    for style in styles:  # every input checked before minutes of loading and compiling
+        images.load_image(style, size=64)
+    if not args.photos.is_dir():
+        raise UsageError(f"{args.photos}: not a folder of photos")
+    if args.val_photos is not None and not args.val_photos.is_dir():
+        raise UsageError(f"{args.val_photos}: not a folder of photos")
+    if args.crop > args.scale:
+        raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
+    args.run.mkdir(parents=True, exist_ok=True)
+    if not os.access(args.run, os.W_OK):
+        raise UsageError(f"{args.run}: cannot write to the run folder")
+
+    from . import networks
+    from .losses import StyleObjective
+    from .train import Recipe, train
+
+    weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
+               "tv_weight": args.tv_weight}
+    objective = StyleObjective(**{k: v for k, v in weights.items() if v is not None})
+    recipe = Recipe(
+        styles=[str(s) for s in styles], photos=str(args.photos), steps=args.steps, batch=args.batch,
+        crop=args.crop, scale=args.scale, learning_rate=args.lr, ramp_steps=args.ramp_steps,
+        widths=tuple(args.widths or networks.DEFAULT_WIDTHS),
+        residual_blocks=args.residual_blocks or networks.DEFAULT_RESIDUAL_BLOCKS,
+        objective=objective.as_dict(), seed=args.seed,
+    )
+    try:
+        step = train(recipe, args.run, val_folder=args.val_photos, save_every=60 * args.save_every_min,
+                     render_every=args.render_every)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(f"trained to step {step}; checkpoint in {args.run}")
+    return 0
 
 
 def _check_report_path(path: Path | None) -> None:
@@ -168,7 +249,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        return args.handler(args)
     except (images.ImageError, UsageError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

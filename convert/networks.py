@@ -1,0 +1,139 @@
+"""Feed-forward style networks.
+
+:func:`transformer` is the image transformation network of Johnson et al. (2016, "Perceptual Losses
+for Real-Time Style Transfer and Super-Resolution"): a strided-convolution encoder, residual blocks
+and an upsampling decoder, normalised with instance norm (Ulyanov et al. 2016). Two changes make it
+cheap to train on two CPU cores and to run in a browser:
+
+* Conditional instance normalisation (Dumoulin, Shlens & Kudlur 2017, "A Learned Representation
+  for Artistic Style"): every style shares the convolutions and owns only a scale and shift per
+  normalised channel. One training run teaches all styles; a new style costs a few kilobytes; and a
+  weighted mix of style vectors interpolates between styles at run time.
+* Slim widths and small kernels: 3x3 convolutions (a 9x9 first layer is what overflows tfjs
+  WebGL's 8192 texture limit at 512 px, ../shared/notes/browser.md), nearest-neighbour upsampling
+  followed by a convolution instead of transposed convolutions (Odena et al. 2016, "Deconvolution
+  and Checkerboard Artifacts").
+
+The output is ``255 * sigmoid(logit(content / 255) + residual)`` with the last convolution starting
+at zero, so the untrained network is the identity. A pilot here without such a path from input to
+output collapsed into one texture for every photo; starting from the photo keeps content in play
+from the first step (../shared/notes/python.md).
+
+Inputs: ``content`` (batch, H, W, 3) RGB in [0, 255] and ``style`` (batch, n_styles) style weights
+(one-hot for one style, a convex mix to blend). H and W should be multiples of 4.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+#: Default widths: 16/32/64 channels and 3 residual blocks, about a fifth of the multiply-adds per
+#: pixel of Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions (26 k vs 153 k).
+DEFAULT_WIDTHS = (16, 32, 64)
+DEFAULT_RESIDUAL_BLOCKS = 3
+
+
+@keras.saving.register_keras_serializable(package="deepstyle")
+class ConditionalInstanceNorm(layers.Layer):
+    """Instance norm whose scale and shift are a style-weighted mix of per-style parameters.
+
+    gamma = w @ Gamma, beta = w @ Beta for style weights w (batch, n_styles) (Dumoulin et al. 2017,
+    eq. 5). With a one-hot w this is plain instance norm with that style's parameters.
+    """
+
+    def __init__(self, n_styles: int, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.n_styles = n_styles
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        channels = input_shape[0][-1]
+        self.gamma = self.add_weight(name="gamma", shape=(self.n_styles, channels), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(self.n_styles, channels), initializer="zeros")
+
+    def call(self, inputs):
+        x, style = inputs
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        var = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
+        normalised = (x - mean) * ops.rsqrt(var + self.epsilon)
+        gamma = ops.matmul(style, self.gamma)[:, None, None, :]
+        beta = ops.matmul(style, self.beta)[:, None, None, :]
+        return normalised * gamma + beta
+
+    def get_config(self):
+        return {**super().get_config(), "n_styles": self.n_styles, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="deepstyle")
+class ReflectPad(layers.Layer):
+    """Reflection padding, which Johnson et al. use to avoid border artefacts."""
+
+    def __init__(self, pad: int, **kwargs):
+        super().__init__(**kwargs)
+        self.pad = pad
+
+    def call(self, x):
+        p = self.pad
+        return ops.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+
+    def get_config(self):
+        return {**super().get_config(), "pad": self.pad}
+
+
+@keras.saving.register_keras_serializable(package="deepstyle")
+class ResidualOutput(layers.Layer):
+    """255 * sigmoid(logit(content / 255) + residual): the identity when the residual is zero."""
+
+    def call(self, inputs):
+        content, residual = inputs
+        p = ops.clip(content / 255.0, 0.01, 0.99)
+        return 255.0 * ops.sigmoid(ops.log(p / (1.0 - p)) + residual)
+
+
+def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True):
+    x = ReflectPad(kernel // 2, name=f"{name}_pad")(x)
+    x = layers.Conv2D(filters, kernel, strides=stride, padding="valid", name=f"{name}_conv")(x)
+    x = ConditionalInstanceNorm(n_styles, name=f"{name}_norm")([x, style])
+    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEFAULT_RESIDUAL_BLOCKS,
+                name: str = "transformer") -> keras.Model:
+    """The multi-style transformation network: (content, style weights) -> stylised image in [0, 255]."""
+    c1, c2, c3 = widths
+    content = keras.Input((None, None, 3), name="content")
+    style = keras.Input((n_styles,), name="style")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="scale_in")(content)
+    x = _conv_norm(x, style, c1, 3, 1, n_styles, "enc1")
+    x = _conv_norm(x, style, c2, 3, 2, n_styles, "enc2")
+    x = _conv_norm(x, style, c3, 3, 2, n_styles, "enc3")
+    for i in range(residual_blocks):
+        y = _conv_norm(x, style, c3, 3, 1, n_styles, f"res{i}a")
+        y = _conv_norm(y, style, c3, 3, 1, n_styles, f"res{i}b", relu=False)
+        x = layers.Add(name=f"res{i}_add")([x, y])
+    x = layers.UpSampling2D(2, interpolation="nearest", name="up1")(x)
+    x = _conv_norm(x, style, c2, 3, 1, n_styles, "dec1")
+    x = layers.UpSampling2D(2, interpolation="nearest", name="up2")(x)
+    x = _conv_norm(x, style, c1, 3, 1, n_styles, "dec2")
+    x = ReflectPad(1, name="out_pad")(x)
+    residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv")(x)
+    output = ResidualOutput(name="stylized")([content, residual])
+    return keras.Model([content, style], output, name=name)
+
+
+def stylize(transformer: keras.Model, image, style_vector, multiple: int = 4):
+    """Run ``transformer`` on one HxWx3 image in [0, 255] with style weights ``style_vector``.
+
+    The image is reflect-padded to a multiple of ``multiple`` (the two stride-2 layers need 4) and
+    the output cropped back, so any size works. Returns a float32 numpy array HxWx3 in [0, 255].
+    """
+    import numpy as np
+
+    image = np.asarray(image, np.float32)
+    h, w = image.shape[:2]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    padded = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect") if ph or pw else image
+    style = np.asarray(style_vector, np.float32).reshape(1, -1)
+    out = transformer([padded[None], style], training=False)
+    return np.asarray(out)[0, :h, :w]

@@ -1,0 +1,106 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convert import train as training
+from convert.train import Recipe
+
+
+@pytest.fixture
+def folders(tmp_path, chelsea_small, stripes_style):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        shifted = np.roll(chelsea_small, 7 * i, axis=1) + rng.normal(0, 5, chelsea_small.shape)
+        Image.fromarray(np.clip(shifted, 0, 255).astype(np.uint8)).save(photos / f"p{i}.png")
+    (photos / "broken.jpg").write_bytes(b"not a jpeg at all")
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    Image.fromarray(stripes_style.astype(np.uint8)).save(styles / "stripes.png")
+    Image.fromarray(np.full((40, 40, 3), (200, 30, 30), np.uint8)).save(styles / "red.png")
+    return photos, [str(styles / "stripes.png"), str(styles / "red.png")]
+
+
+def recipe(photos, styles, steps):
+    return Recipe(styles=styles, photos=str(photos), steps=steps, batch=2, crop=32, scale=48,
+                  ramp_steps=2, widths=(4, 8, 8), residual_blocks=1)
+
+
+@pytest.mark.slow
+def test_train_checkpoints_resumes_and_logs(tmp_path, folders):
+    photos, styles = folders
+    run = tmp_path / "run"
+    messages = []
+    step = training.train(recipe(photos, styles, 4), run, val_folder=photos, val_count=1, val_size=40,
+                          render_every=2, save_every=1e9, jit_compile=False, log=messages.append)
+    assert step == 4
+    assert any("skipping" in m and "broken.jpg" in m for m in messages)  # unreadable photo: warned, skipped
+    state = json.loads((run / "state.json").read_text())
+    assert state["step"] == 4 and (run / state["weights"]).exists() and (run / state["optimizer"]).exists()
+    assert not list(run.glob("*.tmp")) and not list(run.glob("*partial*"))
+    assert sorted(p.name for p in (run / "renders").iterdir()) == ["step-0000002.jpg", "step-0000004.jpg"]
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    val = [r for r in records if "val" in r]
+    assert [r["step"] for r in val] == [2, 4] and set(val[0]["val"]) == {"stripes", "red"}
+    weights_at_4 = (run / state["weights"]).read_bytes()
+
+    # Resume: carries on from step 4 (not 0), keeps only the newest checkpoint.
+    messages.clear()
+    step = training.train(recipe(photos, styles, 6), run, jit_compile=False, save_every=1e9, render_every=100,
+                          log=messages.append)
+    assert step == 6 and any("resuming at step 4" in m for m in messages)
+    state = json.loads((run / "state.json").read_text())
+    assert state["step"] == 6
+    assert sorted(p.name for p in run.glob("transformer-*")) == ["transformer-0000006.weights.h5"]
+    assert (run / state["weights"]).read_bytes() != weights_at_4
+
+    # A finished run is not trained further.
+    assert training.train(recipe(photos, styles, 6), run, jit_compile=False, log=messages.append) == 6
+
+
+@pytest.mark.slow
+def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
+    import keras
+
+    photos, styles = folders
+    run = tmp_path / "run"
+    training.train(recipe(photos, styles, 3), run, jit_compile=False, save_every=1e9, render_every=100,
+                   log=lambda m: None)
+    from convert import networks
+    from convert.losses import StyleObjective
+
+    objective = StyleObjective()
+    net = networks.transformer(2, (4, 8, 8), 1)
+    trainer = training.StyleTrainer(net, objective, training.style_grams(
+        objective, [np.zeros((48, 48, 3), np.float32)] * 2), ramp_steps=2)
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    trainer((np.zeros((1, 16, 16, 3), np.float32), np.eye(2, dtype=np.float32)[:1]))
+    trainer.optimizer.build(trainer.trainable_variables)
+    assert training.load_checkpoint(run, trainer) == 3
+    assert int(np.asarray(trainer.optimizer.iterations)) == 3
+    assert any(np.abs(np.asarray(v)).sum() > 0 for v in trainer.optimizer.variables[2:])  # Adam moments
+
+
+def test_recipe_change_is_refused(tmp_path, folders):
+    photos, styles = folders
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "recipe.json").write_text(json.dumps({**json.loads(json.dumps(recipe(photos, styles, 4).__dict__, default=list)),
+                                                 "widths": [8, 8, 8]}))
+    with pytest.raises(ValueError, match="another widths"):
+        training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
+
+
+def test_crop_batches_are_seeded_and_shaped():
+    photos = [np.random.default_rng(i).integers(0, 255, (50, 70, 3), dtype=np.uint8) for i in range(3)]
+    a = training.CropBatches(photos, 4, batch=3, crop=32, batches=5, seed=1)
+    b = training.CropBatches(photos, 4, batch=3, crop=32, batches=5, seed=1)
+    (ca, sa), _ = a[2]
+    (cb, sb), _ = b[2]
+    assert ca.shape == (3, 32, 32, 3) and sa.shape == (3, 4)
+    np.testing.assert_array_equal(ca, cb)
+    np.testing.assert_array_equal(sa.sum(axis=1), 1)
+    assert len(a) == 5
