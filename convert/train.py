@@ -85,10 +85,17 @@ def load_folder(folder, size: int, log=print) -> tuple[list[np.ndarray], list[Pa
 
 
 class CropBatches(keras.utils.PyDataset):
-    """Random crops of in-memory photos, each paired with a random style's one-hot vector."""
+    """Random crops of in-memory photos, each paired with a random style's one-hot vector.
 
-    def __init__(self, photos: list[np.ndarray], n_styles: int, batch: int, crop: int, batches: int, seed: int):
+    Each batch also carries the style weight's ramp factor for its global step, min(1, step /
+    ramp_steps): part of the data rather than read from the optimiser, so the loss stays a pure
+    function of its inputs on every backend (JAX traces it statelessly).
+    """
+
+    def __init__(self, photos: list[np.ndarray], n_styles: int, batch: int, crop: int, batches: int, seed: int,
+                 first_step: int = 0, ramp_steps: int = 1):
         super().__init__()
+        self.first_step, self.ramp_steps = first_step, max(1, ramp_steps)
         self.photos = [p for p in photos if min(p.shape[:2]) >= crop]
         if not self.photos:
             raise ValueError(f"no photo is at least {crop} px on its shorter side")
@@ -111,24 +118,25 @@ class CropBatches(keras.utils.PyDataset):
             patch = photo[y: y + self.crop, x: x + self.crop]
             content[i] = patch[:, ::-1] if rng.random() < 0.5 else patch
         style = np.eye(self.n_styles, dtype=np.float32)[rng.integers(self.n_styles, size=self.batch)]
-        return (content, style), np.zeros((self.batch,), np.float32)
+        step = self.first_step + self.epoch * self.batches + index
+        ramp = np.full((self.batch,), min(1.0, step / self.ramp_steps), np.float32)
+        return (content, style, ramp), np.zeros((self.batch,), np.float32)
 
 
 class StyleTrainer(keras.Model):
     """Wraps the transformer with the frozen VGG16 loss network and the styles' targets."""
 
-    def __init__(self, transformer: keras.Model, objective: StyleObjective, style_grams: dict,
-                 ramp_steps: int, **kwargs):
+    def __init__(self, transformer: keras.Model, objective: StyleObjective, style_grams: dict, **kwargs):
         super().__init__(**kwargs)
         self.transformer = transformer
         self.objective = objective
         self.extractor = vgg.feature_extractor(objective.taps)
         # (n_styles, C, C) per layer, constant during training.
         self.style_grams = {k: ops.convert_to_tensor(v) for k, v in style_grams.items()}
-        self.ramp_steps = max(1, ramp_steps)
 
     def call(self, inputs, training=False):
-        return self.transformer(inputs, training=training)
+        content, style = inputs[0], inputs[1]  # (a third input, the ramp, is for the loss)
+        return self.transformer([content, style], training=training)
 
     def terms(self, content, style, stylized):
         batch = ops.shape(content)[0]
@@ -139,10 +147,9 @@ class StyleTrainer(keras.Model):
         return self.objective.terms(stylized, out, target, grams)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        content, style = x
+        content, style, ramp = x
         t = self.terms(content, style, y_pred)
         o = self.objective
-        ramp = ops.minimum(1.0, ops.cast(self.optimizer.iterations, "float32") / self.ramp_steps)
         total = o.content_weight * t["content"] + ramp * o.style_weight * t["style"] + o.tv_weight * t["tv"]
         return ops.mean(total)
 
@@ -352,7 +359,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
     transformer = networks.transformer(len(styles), recipe.widths, recipe.residual_blocks)
-    trainer = StyleTrainer(transformer, objective, style_grams(objective, styles), recipe.ramp_steps)
+    trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
     if jit_compile == "auto":
         jit_compile = keras.backend.backend() in ("tensorflow", "jax")
     trainer.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=jit_compile)
@@ -364,7 +371,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         return start
     log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
 
-    data = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed + start)
+    data = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed + start,
+                       first_step=start, ramp_steps=recipe.ramp_steps)
     names = [Path(s).stem for s in recipe.styles]
     monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log)
     try:

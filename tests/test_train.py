@@ -75,7 +75,7 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
     objective = StyleObjective()
     net = networks.transformer(2, (4, 8, 8), 1)
     trainer = training.StyleTrainer(net, objective, training.style_grams(
-        objective, [np.zeros((48, 48, 3), np.float32)] * 2), ramp_steps=2)
+        objective, [np.zeros((48, 48, 3), np.float32)] * 2))
     trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
     trainer((np.zeros((1, 16, 16, 3), np.float32), np.eye(2, dtype=np.float32)[:1]))
     trainer.optimizer.build(trainer.trainable_variables)
@@ -96,10 +96,11 @@ def test_recipe_change_is_refused(tmp_path, folders):
 
 def test_crop_batches_are_seeded_and_shaped():
     photos = [np.random.default_rng(i).integers(0, 255, (50, 70, 3), dtype=np.uint8) for i in range(3)]
-    a = training.CropBatches(photos, 4, batch=3, crop=32, batches=5, seed=1)
-    b = training.CropBatches(photos, 4, batch=3, crop=32, batches=5, seed=1)
-    (ca, sa), _ = a[2]
-    (cb, sb), _ = b[2]
+    a = training.CropBatches(photos, 4, batch=3, crop=32, batches=5, seed=1, first_step=10, ramp_steps=20)
+    b = training.CropBatches(photos, 4, batch=3, crop=32, batches=5, seed=1, first_step=10, ramp_steps=20)
+    (ca, sa, ramp), _ = a[2]
+    (cb, sb, _), _ = b[2]
+    np.testing.assert_allclose(ramp, 12 / 20)  # global step 12 of a 20-step ramp
     assert ca.shape == (3, 32, 32, 3) and sa.shape == (3, 4)
     np.testing.assert_array_equal(ca, cb)
     np.testing.assert_array_equal(sa.sum(axis=1), 1)

@@ -1,0 +1,44 @@
+"""The training loop and Gatys run on the JAX backend too (what a lent GPU machine has)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import keras
+    import numpy as np
+    from PIL import Image
+    from convert.train import Recipe, train
+    from convert import gatys
+
+    folder = sys.argv[1]
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(f"{folder}/p{i}.png")
+    recipe = Recipe(styles=[f"{folder}/p0.png", f"{folder}/p1.png"], photos=folder, steps=3, batch=2,
+                    crop=32, scale=40, ramp_steps=2, widths=(4, 8, 8), residual_blocks=1)
+    step = train(recipe, f"{folder}/run", save_every=1e9, log=lambda m: None)
+    image = rng.uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    result = gatys.stylize(image, image[::-1], steps=5)
+    print(json.dumps({"backend": keras.backend.backend(), "step": step,
+                      "gatys": [result.initial_losses["total"], result.losses["total"]]}))
+""")
+
+
+@pytest.mark.slow
+def test_training_and_gatys_run_on_jax(tmp_path):
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "jax" and result["step"] == 3
+    assert result["gatys"][1] < result["gatys"][0]
+    assert (tmp_path / "run" / "state.json").exists()
