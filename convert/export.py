@@ -171,3 +171,35 @@ def _sha256(path, chunk=1 << 20):
         for block in iter(lambda: f.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def save_style_network(transformer, saved_model_dir, multiple: int = 4):
+    """Save a multi-style transformer as a SavedModel with inputs ``content`` and ``style``.
+
+    ``content`` is [1, H, W, 3] RGB in [0, 255] of any size: the graph reflect-pads it to a multiple
+    of ``multiple`` (the network's two stride-2 layers) and crops the output back, so the browser
+    needs no padding logic. ``style`` is [1, n_styles] style weights (one-hot, or a mix to blend
+    styles; Dumoulin et al. 2017). The output ``stylized`` is [1, H, W, 3] in [0, 255].
+    """
+    import tensorflow as tf
+
+    n_styles = int(transformer.inputs[1].shape[-1])
+
+    class StyleNetwork(tf.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32, name="content"),
+                                      tf.TensorSpec([1, n_styles], tf.float32, name="style")])
+        def serve(self, content, style):
+            h, w = tf.shape(content)[1], tf.shape(content)[2]
+            pad_h, pad_w = (-h) % multiple, (-w) % multiple
+            padded = tf.pad(content, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+            out = self.net([padded, style], training=False)
+            return {"stylized": out[:, :h, :w, :]}
+
+    module = StyleNetwork(transformer)
+    saved_model_dir = Path(saved_model_dir)
+    tf.saved_model.save(module, str(saved_model_dir), signatures={"serving_default": module.serve})
+    return saved_model_dir

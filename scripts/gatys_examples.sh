@@ -13,4 +13,5 @@ for style in van_gogh_starry_night_1889 hokusai_great_wave_c1831 kandinsky_compo
   .venv/bin/deepstyle gatys out/chelsea.png "$styles/$style.jpg" -o "docs/gatys/chelsea_$style.jpg" \
     --size "$size" --steps "$steps" --report "docs/gatys/chelsea_$style.json"
 done
-.venv/bin/python scripts/strip.py docs/gatys/strip.jpg out/chelsea.png docs/gatys/chelsea_*.jpg
+.venv/bin/python scripts/strip.py docs/gatys/strip.jpg out/chelsea.png \
+  docs/gatys/chelsea_{van_gogh_starry_night_1889,hokusai_great_wave_c1831,kandinsky_composition_vii_1913}.jpg

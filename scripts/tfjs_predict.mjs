@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Run an exported TensorFlow.js graph model on one .npy image in Node, with no HTTP and no browser.
 //
-//   node scripts/tfjs_predict.mjs MODEL_DIR INPUT.npy OUTPUT.npy [--backend cpu|wasm]
+//   node scripts/tfjs_predict.mjs MODEL_DIR INPUT.npy OUTPUT.npy [--backend cpu|wasm] [--input NAME=FILE.npy ...]
 //
+// Models with several inputs (a style network's content image and style vector) get the others by
+// name with --input; INPUT.npy then feeds the one input not named.
 // MODEL_DIR holds model.json and its weight shards (convert/export.py writes them). INPUT.npy is a
 // little-endian float32 C-order array, e.g. [1, H, W, 3] in 0-255; OUTPUT.npy gets the model's
 // output in the same format. Prints one line of JSON: backend, shapes and milliseconds.
@@ -17,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
-const USAGE = 'usage: node scripts/tfjs_predict.mjs MODEL_DIR INPUT.npy OUTPUT.npy [--backend cpu|wasm]';
+const USAGE = 'usage: node scripts/tfjs_predict.mjs MODEL_DIR INPUT.npy OUTPUT.npy [--backend cpu|wasm] [--input NAME=FILE.npy ...]';
 const BACKENDS = ['cpu', 'wasm'];
 
 class UsageError extends Error {}
@@ -112,6 +114,7 @@ export function fileSystemHandler(modelJsonPath) {
 function parseArgs(argv) {
   const positional = [];
   let backend = 'cpu';
+  const extra = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') {
@@ -120,6 +123,11 @@ function parseArgs(argv) {
     } else if (a === '--backend') {
       if (i + 1 >= argv.length) throw new UsageError('--backend needs a value');
       backend = argv[++i];
+    } else if (a === '--input') {
+      if (i + 1 >= argv.length) throw new UsageError('--input needs NAME=FILE.npy');
+      const [name, ...rest] = argv[++i].split('=');
+      if (!name || rest.length === 0) throw new UsageError(`--input needs NAME=FILE.npy, got ${argv[i]}`);
+      extra[name] = resolve(rest.join('='));
     } else if (a.startsWith('--backend=')) {
       backend = a.slice('--backend='.length);
     } else if (a.startsWith('--')) {
@@ -131,7 +139,7 @@ function parseArgs(argv) {
   if (positional.length !== 3) throw new UsageError(`expected 3 arguments, got ${positional.length}`);
   if (!BACKENDS.includes(backend)) throw new UsageError(`backend must be one of ${BACKENDS.join(', ')}, not ${backend}`);
   const [modelDir, input, output] = positional.map((p) => resolve(p));
-  return { modelDir, input, output, backend };
+  return { modelDir, input, output, backend, extra };
 }
 
 async function setBackend(name) {
@@ -142,11 +150,13 @@ async function setBackend(name) {
 }
 
 async function main() {
-  const { modelDir, input, output, backend } = parseArgs(process.argv.slice(2));
+  const { modelDir, input, output, backend, extra } = parseArgs(process.argv.slice(2));
 
   const modelJsonPath = modelDir.endsWith('.json') ? modelDir : join(modelDir, 'model.json');
   if (!existsSync(modelJsonPath)) throw new FileError(`model not found: ${modelJsonPath}`);
-  if (!existsSync(input) || !statSync(input).isFile()) throw new FileError(`input not found: ${input}`);
+  for (const file of [input, ...Object.values(extra)]) {
+    if (!existsSync(file) || !statSync(file).isFile()) throw new FileError(`input not found: ${file}`);
+  }
   const outDir = dirname(output);
   if (!existsSync(outDir)) throw new FileError(`output folder does not exist: ${outDir}`);
 
@@ -160,8 +170,23 @@ async function main() {
   const { shape, values } = readNpy(readFileSync(input), input);
   const x = tf.tensor(values, shape, 'float32');
 
+  const feeds = {};
+  for (const [name, file] of Object.entries(extra)) {
+    const a = readNpy(readFileSync(file), file);
+    feeds[name] = tf.tensor(a.values, a.shape, 'float32');
+  }
+  let feed = x;
+  if (Object.keys(feeds).length) {
+    const names = model.inputs.map((t) => t.name.replace(/:0$/, ''));
+    const unknown = Object.keys(feeds).filter((n) => !names.includes(n));
+    if (unknown.length) throw new UsageError(`the model has no input ${unknown.join(', ')}; its inputs: ${names.join(', ')}`);
+    const rest = names.filter((n) => !(n in feeds));
+    if (rest.length !== 1) throw new UsageError(`INPUT.npy must feed exactly one input, but ${rest.length} are unnamed`);
+    feed = { ...feeds, [rest[0]]: x };
+  }
+
   const t1 = performance.now();
-  let result = await model.executeAsync(x);
+  let result = await model.executeAsync(feed);
   if (Array.isArray(result)) {
     if (result.length !== 1) throw new Error(`model has ${result.length} outputs; this tool writes exactly one`);
     result = result[0];
@@ -182,7 +207,7 @@ async function main() {
     load_ms: Math.round(loadMs * 10) / 10,
     predict_ms: Math.round(predictMs * 10) / 10,
   }));
-  tf.dispose([x, result]);
+  tf.dispose([x, result, ...Object.values(feeds)]);
   model.dispose();
 }
 

@@ -243,3 +243,34 @@ def test_predict_cli_errors(exported, tmp_path):
                               timeout=120)
         assert proc.returncode == code, (args, proc.returncode, proc.stderr)
         assert text in proc.stderr, (args, proc.stderr)
+
+
+@needs_node
+def test_style_network_exports_with_any_size_and_style_mix(tmp_path):
+    """The real multi-style transformer: odd sizes are padded and cropped inside the graph, and a
+    mixed style vector gives the same result in TensorFlow.js (Node) as in Keras."""
+    from convert import networks
+    from convert.export import save_style_network
+
+    net = networks.transformer(3, (4, 8, 8), 1)
+    rng = np.random.default_rng(0)
+    net.get_layer("out_conv").kernel.assign(rng.normal(0, 0.1, (3, 3, 4, 3)).astype(np.float32))
+    norm = net.get_layer("dec2_norm")
+    norm.beta.assign(rng.normal(0, 1, norm.beta.shape).astype(np.float32))
+    save_style_network(net, tmp_path / "saved")
+    convert_saved_model(tmp_path / "saved", tmp_path / "js")
+
+    x = rng.uniform(0, 255, (1, 37, 50, 3)).astype("<f4")
+    for style in ([0.2, 0.8, 0.0], [0.0, 0.0, 1.0]):
+        s = np.array([style], "<f4")
+        np.save(tmp_path / "x.npy", x)
+        np.save(tmp_path / "s.npy", s)
+        proc = subprocess.run(["node", str(PREDICT), str(tmp_path / "js"), str(tmp_path / "x.npy"),
+                               str(tmp_path / "y.npy"), "--input", f"style={tmp_path / 's.npy'}"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        y = np.load(tmp_path / "y.npy")
+        expected = networks.stylize(net, x[0], s[0])
+        assert y.shape == (1, 37, 50, 3)
+        assert np.abs(y[0] - expected).max() < 1e-2
+    assert np.abs(expected - networks.stylize(net, x[0], [0.2, 0.8, 0.0])).mean() > 0.5  # styles differ
