@@ -25,6 +25,8 @@ Inputs: ``content`` (batch, H, W, 3) RGB in [0, 255] and ``style`` (batch, n_sty
 
 from __future__ import annotations
 
+import functools
+
 import keras
 from keras import layers, ops
 
@@ -39,30 +41,45 @@ class ConditionalInstanceNorm(layers.Layer):
     """Instance norm whose scale and shift are a style-weighted mix of per-style parameters.
 
     gamma = w @ Gamma, beta = w @ Beta for style weights w (batch, n_styles) (Dumoulin et al. 2017,
-    eq. 5). With a one-hot w this is plain instance norm with that style's parameters.
+    eq. 5). With a one-hot w this is plain instance norm with that style's parameters; for weights
+    that sum to 1 it mixes the styles' parameters.
+
+    The parameters are stored as offsets scaled by ``multiplier``: Gamma = 1 + m * G, Beta = m * B,
+    with G and B starting at zero. Under Adam, whose steps are about the learning rate in the
+    parameters' own units, this makes the per-style parameters learn m times faster than the shared
+    convolutions, which matters here: each style is in only a fraction of every batch, and the CPU
+    budget allows thousands of steps where Dumoulin et al. trained tens of thousands.
     """
 
-    def __init__(self, n_styles: int, epsilon: float = 1e-5, **kwargs):
+    def __init__(self, n_styles: int, epsilon: float = 1e-5, multiplier: float = 10.0, **kwargs):
         super().__init__(**kwargs)
         self.n_styles = n_styles
         self.epsilon = epsilon
+        self.multiplier = multiplier
 
     def build(self, input_shape):
         channels = input_shape[0][-1]
-        self.gamma = self.add_weight(name="gamma", shape=(self.n_styles, channels), initializer="ones")
+        self.gamma = self.add_weight(name="gamma", shape=(self.n_styles, channels), initializer="zeros")
         self.beta = self.add_weight(name="beta", shape=(self.n_styles, channels), initializer="zeros")
+
+    def scale_and_shift(self, style):
+        """(gamma, beta), each (batch, channels), for style weights (batch, n_styles)."""
+        total = ops.sum(style, axis=-1, keepdims=True)
+        gamma = total + self.multiplier * ops.matmul(style, self.gamma)
+        beta = self.multiplier * ops.matmul(style, self.beta)
+        return gamma, beta
 
     def call(self, inputs):
         x, style = inputs
         mean = ops.mean(x, axis=(1, 2), keepdims=True)
         var = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
         normalised = (x - mean) * ops.rsqrt(var + self.epsilon)
-        gamma = ops.matmul(style, self.gamma)[:, None, None, :]
-        beta = ops.matmul(style, self.beta)[:, None, None, :]
-        return normalised * gamma + beta
+        gamma, beta = self.scale_and_shift(style)
+        return normalised * gamma[:, None, None, :] + beta[:, None, None, :]
 
     def get_config(self):
-        return {**super().get_config(), "n_styles": self.n_styles, "epsilon": self.epsilon}
+        return {**super().get_config(), "n_styles": self.n_styles, "epsilon": self.epsilon,
+                "multiplier": self.multiplier}
 
 
 @keras.saving.register_keras_serializable(package="deepstyle")
@@ -91,31 +108,33 @@ class ResidualOutput(layers.Layer):
         return 255.0 * ops.sigmoid(ops.log(p / (1.0 - p)) + residual)
 
 
-def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True):
+def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True, multiplier=10.0):
     x = ReflectPad(kernel // 2, name=f"{name}_pad")(x)
     x = layers.Conv2D(filters, kernel, strides=stride, padding="valid", name=f"{name}_conv")(x)
-    x = ConditionalInstanceNorm(n_styles, name=f"{name}_norm")([x, style])
+    x = ConditionalInstanceNorm(n_styles, multiplier=multiplier, name=f"{name}_norm")([x, style])
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
 def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEFAULT_RESIDUAL_BLOCKS,
-                name: str = "transformer") -> keras.Model:
+                norm_multiplier: float = 10.0, name: str = "transformer") -> keras.Model:
     """The multi-style transformation network: (content, style weights) -> stylised image in [0, 255]."""
+
     c1, c2, c3 = widths
+    conv_norm = functools.partial(_conv_norm, multiplier=norm_multiplier)
     content = keras.Input((None, None, 3), name="content")
     style = keras.Input((n_styles,), name="style")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="scale_in")(content)
-    x = _conv_norm(x, style, c1, 3, 1, n_styles, "enc1")
-    x = _conv_norm(x, style, c2, 3, 2, n_styles, "enc2")
-    x = _conv_norm(x, style, c3, 3, 2, n_styles, "enc3")
+    x = conv_norm(x, style, c1, 3, 1, n_styles, "enc1")
+    x = conv_norm(x, style, c2, 3, 2, n_styles, "enc2")
+    x = conv_norm(x, style, c3, 3, 2, n_styles, "enc3")
     for i in range(residual_blocks):
-        y = _conv_norm(x, style, c3, 3, 1, n_styles, f"res{i}a")
-        y = _conv_norm(y, style, c3, 3, 1, n_styles, f"res{i}b", relu=False)
+        y = conv_norm(x, style, c3, 3, 1, n_styles, f"res{i}a")
+        y = conv_norm(y, style, c3, 3, 1, n_styles, f"res{i}b", relu=False)
         x = layers.Add(name=f"res{i}_add")([x, y])
     x = layers.UpSampling2D(2, interpolation="nearest", name="up1")(x)
-    x = _conv_norm(x, style, c2, 3, 1, n_styles, "dec1")
+    x = conv_norm(x, style, c2, 3, 1, n_styles, "dec1")
     x = layers.UpSampling2D(2, interpolation="nearest", name="up2")(x)
-    x = _conv_norm(x, style, c1, 3, 1, n_styles, "dec2")
+    x = conv_norm(x, style, c1, 3, 1, n_styles, "dec2")
     x = ReflectPad(1, name="out_pad")(x)
     residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv")(x)
     output = ResidualOutput(name="stylized")([content, residual])

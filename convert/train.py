@@ -53,6 +53,7 @@ class Recipe:
     ramp_steps: int = 300
     widths: tuple[int, ...] = networks.DEFAULT_WIDTHS
     residual_blocks: int = networks.DEFAULT_RESIDUAL_BLOCKS
+    norm_multiplier: float = 10.0
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
 
@@ -341,7 +342,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     recipe_path = run_dir / "recipe.json"
     if recipe_path.exists():
         saved = json.loads(recipe_path.read_text())
-        for key in ("styles", "widths", "residual_blocks", "objective", "crop", "scale"):
+        for key in ("styles", "widths", "residual_blocks", "norm_multiplier", "objective", "crop", "scale"):
             if json.dumps(saved[key]) != json.dumps(asdict(recipe)[key] if key != "widths" else list(recipe.widths)):
                 raise ValueError(f"{run_dir} holds a run with another {key}; use a new run folder")
     else:
@@ -358,7 +359,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         val = val_images[:val_count]
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
-    transformer = networks.transformer(len(styles), recipe.widths, recipe.residual_blocks)
+    transformer = networks.transformer(len(styles), recipe.widths, recipe.residual_blocks, recipe.norm_multiplier)
     trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
     if jit_compile == "auto":
         jit_compile = keras.backend.backend() in ("tensorflow", "jax")
