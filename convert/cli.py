@@ -127,7 +127,63 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(handler=run_train)
+
+    e = sub.add_parser(
+        "eval",
+        help="score a trained network against Gatys optimisation of the same objective",
+        description="For every photo and style: the network's content and style losses, the "
+        "unstylised photo's, and those of a Gatys optimisation (L-BFGS) of the same objective at the "
+        "same size; writes JSON. Gatys results are cached (--cache) since each costs minutes.",
+    )
+    e.add_argument("--run", type=Path, required=True, help="training run folder (its latest checkpoint)")
+    e.add_argument("--photos", type=Path, required=True, help="folder of photos, e.g. ones never trained on")
+    e.add_argument("--size", type=_size, default=384, help="longer side for photos and styles (default 384)")
+    e.add_argument("--gatys-steps", type=int, default=300, help="L-BFGS steps of the reference (0: none)")
+    e.add_argument("--gatys-photos", type=int, default=None,
+                   help="run the reference on the first N photos only (default: all)")
+    e.add_argument("--max-photos", type=int, default=None, help="use the first N photos only")
+    e.add_argument("--cache", type=Path, default=Path("docs/eval/gatys_cache.json"),
+                   help="JSON cache of Gatys results (default docs/eval/gatys_cache.json)")
+    e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
+    e.set_defaults(handler=run_eval)
     return parser
+
+
+def run_eval(args) -> int:
+    _check_report_path(args.output)
+    if not args.photos.is_dir():
+        raise UsageError(f"{args.photos}: not a folder of photos")
+    if not (args.run / "state.json").exists():
+        raise UsageError(f"{args.run}: no training checkpoint (state.json) here")
+    from .train import list_images
+
+    photos = list_images(args.photos)[: args.max_photos]
+    if not photos:
+        raise UsageError(f"{args.photos}: no images")
+    for photo in photos:
+        images.load_image(photo, size=16)
+
+    import numpy as np
+
+    from . import networks
+    from .evaluate import GatysCache, evaluate
+    from .train import load_run
+
+    transformer, recipe, step = load_run(args.run)
+    eye = np.eye(len(recipe.styles), dtype=np.float32)
+    results = evaluate(lambda photo, s: networks.stylize(transformer, photo, eye[s]), photos,
+                       [Path(s) for s in recipe.styles], size=args.size, objective=recipe.style_objective(),
+                       gatys_steps=args.gatys_steps, gatys_photos=args.gatys_photos,
+                       cache=GatysCache(args.cache), log=lambda m: print(m, file=sys.stderr))
+    results["run"] = {"folder": str(args.run), "step": step}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=1) + "\n")
+    overall = results["summary"]["overall"]
+    print(f"wrote {args.output}: {overall['pairs']} pairs, style loss {100 * overall['style_fraction']:.0f}% "
+          f"of the photo's (worst {100 * overall['max_style_fraction']:.0f}%)"
+          + (f", {overall['ratio_to_gatys']:.2f}x Gatys-{args.gatys_steps} on {overall['gatys_pairs']} pairs"
+             if "ratio_to_gatys" in overall else ""))
+    return 0
 
 
 def style_files(paths: list[Path]) -> list[Path]:

@@ -101,16 +101,14 @@ class CropBatches(keras.utils.PyDataset):
         if not self.photos:
             raise ValueError(f"no photo is at least {crop} px on its shorter side")
         self.n_styles, self.batch, self.crop, self.batches, self.seed = n_styles, batch, crop, batches, seed
-        self.epoch = 0
 
     def __len__(self):
         return self.batches
 
-    def on_epoch_end(self):
-        self.epoch += 1
-
     def __getitem__(self, index):
-        rng = np.random.default_rng((self.seed, self.epoch, index))
+        # Batch `index` is global step first_step + index: training is one pass (epochs=1) with
+        # shuffle=False, since Keras shuffles a PyDataset's batch order by default.
+        rng = np.random.default_rng((self.seed, index))
         content = np.empty((self.batch, self.crop, self.crop, 3), np.float32)
         for i in range(self.batch):
             photo = self.photos[rng.integers(len(self.photos))]
@@ -119,7 +117,7 @@ class CropBatches(keras.utils.PyDataset):
             patch = photo[y: y + self.crop, x: x + self.crop]
             content[i] = patch[:, ::-1] if rng.random() < 0.5 else patch
         style = np.eye(self.n_styles, dtype=np.float32)[rng.integers(self.n_styles, size=self.batch)]
-        step = self.first_step + self.epoch * self.batches + index
+        step = self.first_step + index
         ramp = np.full((self.batch,), min(1.0, step / self.ramp_steps), np.float32)
         return (content, style, ramp), np.zeros((self.batch,), np.float32)
 
@@ -334,6 +332,11 @@ def _grid(rows: list[list[np.ndarray]], gap: int = 2) -> np.ndarray:
 # The run
 
 
+def fit(model: keras.Model, data: CropBatches, callbacks, verbose: int = 1):
+    """One pass over ``data`` in order: batch i is step first_step + i (Keras shuffles by default)."""
+    return model.fit(data, epochs=1, callbacks=callbacks, verbose=verbose, shuffle=False)
+
+
 def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size: int = 256,
           save_every: float = 300.0, render_every: int = 250, jit_compile="auto", log=print) -> int:
     """Train (or resume) the run in ``run_dir``; returns the step reached."""
@@ -377,9 +380,24 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     names = [Path(s).stem for s in recipe.styles]
     monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log)
     try:
-        trainer.fit(data, epochs=1, callbacks=[monitor], verbose=1)
+        fit(trainer, data, [monitor])
     except KeyboardInterrupt:
         monitor.save(monitor.step())
         log(f"\ninterrupted: saved step {monitor.step()} to {run_dir}")
         raise
     return monitor.step()
+
+
+def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:
+    """The transformer of a run folder at its latest checkpoint, with its recipe and step."""
+    run_dir = Path(run_dir)
+    recipe_path, state = run_dir / "recipe.json", _read_state(run_dir)
+    if not recipe_path.exists() or state is None:
+        raise FileNotFoundError(f"{run_dir}: no training run with a checkpoint here")
+    saved = json.loads(recipe_path.read_text())
+    saved["widths"] = tuple(saved["widths"])
+    recipe = Recipe(**saved)
+    transformer = networks.transformer(len(recipe.styles), recipe.widths, recipe.residual_blocks,
+                                       recipe.norm_multiplier)
+    transformer.load_weights(run_dir / state["weights"])
+    return transformer, recipe, int(state["step"])

@@ -105,3 +105,30 @@ def test_crop_batches_are_seeded_and_shaped():
     np.testing.assert_array_equal(ca, cb)
     np.testing.assert_array_equal(sa.sum(axis=1), 1)
     assert len(a) == 5
+
+
+def test_fit_sees_the_ramp_from_zero():
+    """Batch i of the data is step i: fit must not shuffle the batches (Keras does by default)."""
+    import keras
+
+    seen = []
+
+    class Probe(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.dense(keras.ops.mean(inputs[0], axis=(1, 2)))
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return keras.ops.mean(y_pred) * 0 + keras.ops.mean(x[2])
+
+    photos = [np.zeros((40, 40, 3), np.uint8)]
+    data = training.CropBatches(photos, 2, batch=2, crop=32, batches=4, seed=0, first_step=0, ramp_steps=4)
+    probe = Probe()
+    probe.compile(optimizer="sgd", run_eagerly=True)
+    training.fit(probe, data, [keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(round(float(logs["loss"]), 4)))], verbose=0)
+    # Keras reports the running mean of the loss: ramps 0, .25, .5, .75 give means 0, .125, .25, .375.
+    assert seen == [0.0, 0.125, 0.25, 0.375]

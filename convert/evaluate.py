@@ -1,0 +1,137 @@
+"""Figures for a style network against the optimisation method, on any folder of photos.
+
+For each photo and style: the network's output is scored with the very objective it was trained
+on (:class:`convert.losses.StyleObjective`), beside two references on the same photo at the same
+size: the unstylised photo (how much style the network added: its style loss as a fraction of the
+photo's) and a Gatys et al. (2016) optimisation of the same objective with L-BFGS (how close the
+network comes to what the objective allows: the ratio of content + style losses, the quality bar
+of Johnson et al. 2016, who report their network's loss against Gatys's).
+
+A Gatys run costs minutes per pair on a CPU, so its results are cached in a JSON file keyed by the
+photo's and painting's bytes, the size, the steps and the objective; a cache committed to the
+repository lets evaluations accumulate across sessions and machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import gatys, images, vgg
+from .losses import StyleObjective
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def cache_key(photo: Path, style: Path, size: int, steps: int, objective: StyleObjective) -> str:
+    blob = json.dumps([_digest(photo), _digest(style), size, steps, objective.as_dict()], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+class GatysCache:
+    """A JSON file of Gatys results, written atomically after every new entry."""
+
+    def __init__(self, path: Path | None):
+        self.path = Path(path) if path else None
+        self.entries = json.loads(self.path.read_text()) if self.path and self.path.exists() else {}
+
+    def get(self, key):
+        return self.entries.get(key)
+
+    def put(self, key, value):
+        self.entries[key] = value
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
+            os.replace(tmp, self.path)
+
+
+def _scores(terms: dict, objective: StyleObjective) -> dict:
+    out = {k: float(np.asarray(v)[0]) for k, v in terms.items()}
+    out["content_plus_style"] = objective.content_weight * out["content"] + objective.style_weight * out["style"]
+    return out
+
+
+def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path], styles: list[Path],
+             size: int = 384, objective: StyleObjective = StyleObjective(), gatys_steps: int = 300,
+             gatys_photos: int | None = None, cache: GatysCache | None = None,
+             log: Callable[[str], None] = print) -> dict:
+    """Score ``stylize(photo, style_index)`` on every photo x style.
+
+    photos are loaded with their longer side ``size``; styles likewise (the scale the networks
+    train at). Gatys references run for the first ``gatys_photos`` photos of each style (all when
+    None; 0 for none), from the cache where possible. Returns a JSON-ready dict with per-pair
+    figures and per-style and overall summaries.
+    """
+    cache = cache or GatysCache(None)
+    extractor = vgg.feature_extractor(objective.taps)
+    style_images = [images.load_image(s, size=size) for s in styles]
+    style_targets = [objective.style_targets(extractor(s[None])) for s in style_images]
+    limit = len(photos) if gatys_photos is None else gatys_photos
+    pairs = []
+    for p_index, photo_path in enumerate(photos):
+        photo = images.load_image(photo_path, size=size)
+        content_features = extractor(photo[None])
+        photo_terms = [_scores(objective.terms(photo[None], content_features, content_features, t), objective)
+                       for t in style_targets]
+        for s_index, style_path in enumerate(styles):
+            out = np.clip(np.asarray(stylize(photo, s_index), np.float32), 0, 255)
+            terms = _scores(objective.terms(out[None], extractor(out[None]), content_features,
+                                            style_targets[s_index]), objective)
+            pair = {"photo": Path(photo_path).name, "style": Path(style_path).stem, "network": terms,
+                    "photo_itself": photo_terms[s_index],
+                    "style_fraction": terms["style"] / max(photo_terms[s_index]["style"], 1e-12)}
+            if p_index < limit and gatys_steps > 0:
+                key = cache_key(photo_path, style_path, size, gatys_steps, objective)
+                reference = cache.get(key)
+                if reference is None:
+                    start = time.perf_counter()
+                    result = gatys.stylize(photo, style_images[s_index], objective, steps=gatys_steps)
+                    reference = dict(result.losses)
+                    reference["content_plus_style"] = (objective.content_weight * reference["content"]
+                                                       + objective.style_weight * reference["style"])
+                    reference["seconds"] = round(time.perf_counter() - start, 1)
+                    cache.put(key, reference)
+                    log(f"gatys {Path(photo_path).name} x {Path(style_path).stem}: "
+                        f"{reference['content_plus_style']:.3f} in {reference['seconds']} s")
+                pair["gatys"] = reference
+                pair["ratio_to_gatys"] = terms["content_plus_style"] / max(reference["content_plus_style"], 1e-12)
+            pairs.append(pair)
+    return {"size": size, "objective": objective.as_dict(), "gatys_steps": gatys_steps,
+            "photos": [Path(p).name for p in photos], "styles": [Path(s).stem for s in styles],
+            "pairs": pairs, "summary": summarise(pairs)}
+
+
+def summarise(pairs: list[dict]) -> dict:
+    """Per style and overall: mean network figures, mean style fraction, and the Gatys ratio computed
+    as mean(network content+style) / mean(Gatys content+style) over the pairs that have a reference."""
+
+    def block(rows):
+        with_ref = [r for r in rows if "gatys" in r]
+        out = {
+            "pairs": len(rows),
+            "content": float(np.mean([r["network"]["content"] for r in rows])),
+            "style": float(np.mean([r["network"]["style"] for r in rows])),
+            "content_plus_style": float(np.mean([r["network"]["content_plus_style"] for r in rows])),
+            "style_fraction": float(np.mean([r["style_fraction"] for r in rows])),
+            "max_style_fraction": float(np.max([r["style_fraction"] for r in rows])),
+        }
+        if with_ref:
+            net = np.mean([r["network"]["content_plus_style"] for r in with_ref])
+            ref = np.mean([r["gatys"]["content_plus_style"] for r in with_ref])
+            out.update(gatys_pairs=len(with_ref), gatys_content_plus_style=float(ref),
+                       ratio_to_gatys=float(net / ref))
+        return out
+
+    styles = sorted({p["style"] for p in pairs}, key=[p["style"] for p in pairs].index)
+    return {"per_style": {s: block([p for p in pairs if p["style"] == s]) for s in styles},
+            "overall": block(pairs)}

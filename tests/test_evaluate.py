@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convert import evaluate
+from convert.losses import StyleObjective
+
+
+@pytest.fixture
+def files(tmp_path, chelsea_small, stripes_style):
+    photos = []
+    for i, shift in enumerate((0, 20)):
+        path = tmp_path / f"photo{i}.png"
+        Image.fromarray(np.roll(chelsea_small, shift, axis=1).astype(np.uint8)).save(path)
+        photos.append(path)
+    styles = [tmp_path / "stripes.png", tmp_path / "red.png"]
+    Image.fromarray(stripes_style.astype(np.uint8)).save(styles[0])
+    Image.fromarray(np.full((50, 60, 3), (200, 40, 40), np.uint8)).save(styles[1])
+    return photos, styles
+
+
+@pytest.mark.slow
+def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, files):
+    photos, styles = files
+    cache = evaluate.GatysCache(tmp_path / "cache.json")
+    messages = []
+    identity = lambda photo, s: photo  # noqa: E731
+    result = evaluate.evaluate(identity, photos, styles, size=64, gatys_steps=8, gatys_photos=1,
+                               cache=cache, log=messages.append)
+    assert len(result["pairs"]) == 4 and len(messages) == 2  # Gatys for the first photo x 2 styles
+    for pair in result["pairs"]:
+        assert pair["network"]["content"] == pytest.approx(0, abs=1e-6)
+        assert pair["style_fraction"] == pytest.approx(1.0, rel=1e-4)  # no style added
+    with_ref = [p for p in result["pairs"] if "gatys" in p]
+    assert [p["photo"] for p in with_ref] == ["photo0.png", "photo0.png"]
+    for pair in with_ref:  # the optimiser does better than doing nothing
+        assert pair["gatys"]["content_plus_style"] < pair["network"]["content_plus_style"]
+        assert pair["ratio_to_gatys"] > 1
+    overall = result["summary"]["overall"]
+    assert overall["pairs"] == 4 and overall["gatys_pairs"] == 2
+    assert set(result["summary"]["per_style"]) == {"stripes", "red"}
+
+    # Second run: every reference comes from the cache file.
+    messages.clear()
+    again = evaluate.evaluate(identity, photos, styles, size=64, gatys_steps=8, gatys_photos=1,
+                              cache=evaluate.GatysCache(tmp_path / "cache.json"), log=messages.append)
+    assert messages == [] and again["summary"] == result["summary"]
+    assert len(json.loads((tmp_path / "cache.json").read_text())) == 2
+
+
+def test_a_network_that_paints_scores_a_lower_style_fraction(files):
+    photos, styles = files
+    red = lambda photo, s: np.broadcast_to(np.array([200, 40, 40], np.float32), photo.shape)  # noqa: E731
+    result = evaluate.evaluate(red, photos[:1], styles[1:], size=64, gatys_steps=0)
+    pair = result["pairs"][0]
+    assert pair["style_fraction"] < 0.3 and "gatys" not in pair  # measured 0.14 (borders differ in size)
+    assert pair["network"]["content"] > 0.5  # and the photo is gone
+
+
+def test_cache_key_depends_on_bytes_size_steps_and_objective(files):
+    photos, styles = files
+    key = evaluate.cache_key(photos[0], styles[0], 64, 8, StyleObjective())
+    assert key == evaluate.cache_key(photos[0], styles[0], 64, 8, StyleObjective())
+    assert key != evaluate.cache_key(photos[1], styles[0], 64, 8, StyleObjective())
+    assert key != evaluate.cache_key(photos[0], styles[0], 96, 8, StyleObjective())
+    assert key != evaluate.cache_key(photos[0], styles[0], 64, 9, StyleObjective())
+    assert key != evaluate.cache_key(photos[0], styles[0], 64, 8, StyleObjective(style_weight=1))
