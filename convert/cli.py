@@ -37,6 +37,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _non_negative(text: str) -> float:
     try:
         value = float(text)
@@ -137,11 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--run", type=Path, required=True, help="training run folder (its latest checkpoint)")
     e.add_argument("--photos", type=Path, required=True, help="folder of photos, e.g. ones never trained on")
-    e.add_argument("--size", type=_size, default=384, help="longer side for photos and styles (default 384)")
-    e.add_argument("--gatys-steps", type=int, default=300, help="L-BFGS steps of the reference (0: none)")
-    e.add_argument("--gatys-photos", type=int, default=None,
+    e.add_argument("--size", type=_size, default=None,
+                   help="longer side for photos and styles (default: the run's training scale)")
+    e.add_argument("--gatys-steps", type=_count, default=300, help="L-BFGS steps of the reference (0: none)")
+    e.add_argument("--gatys-photos", type=_count, default=None,
                    help="run the reference on the first N photos only (default: all)")
-    e.add_argument("--max-photos", type=int, default=None, help="use the first N photos only")
+    e.add_argument("--max-photos", type=_positive_int, default=None, help="use the first N photos only")
     e.add_argument("--cache", type=Path, default=Path("docs/eval/gatys_cache.json"),
                    help="JSON cache of Gatys results (default docs/eval/gatys_cache.json)")
     e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
@@ -153,8 +164,11 @@ def run_eval(args) -> int:
     _check_report_path(args.output)
     if not args.photos.is_dir():
         raise UsageError(f"{args.photos}: not a folder of photos")
-    if not (args.run / "state.json").exists():
-        raise UsageError(f"{args.run}: no training checkpoint (state.json) here")
+    if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():
+        raise UsageError(f"{args.run}: no training run with a checkpoint (recipe.json, state.json) here")
+    recipe_styles = json.loads((args.run / "recipe.json").read_text())["styles"]
+    for style in recipe_styles:
+        images.load_image(style, size=16)  # the run's paintings must still be where it trained on them
     from .train import list_images
 
     photos = list_images(args.photos)[: args.max_photos]
@@ -172,7 +186,8 @@ def run_eval(args) -> int:
     transformer, recipe, step = load_run(args.run)
     eye = np.eye(len(recipe.styles), dtype=np.float32)
     results = evaluate(lambda photo, s: networks.stylize(transformer, photo, eye[s]), photos,
-                       [Path(s) for s in recipe.styles], size=args.size, objective=recipe.style_objective(),
+                       [Path(s) for s in recipe.styles], size=args.size or recipe.scale,
+                       objective=recipe.style_objective(),
                        gatys_steps=args.gatys_steps, gatys_photos=args.gatys_photos,
                        cache=GatysCache(args.cache), log=lambda m: print(m, file=sys.stderr))
     results["run"] = {"folder": str(args.run), "step": step}
@@ -210,13 +225,15 @@ def run_train(args) -> int:
         raise UsageError(f"{args.val_photos}: not a folder of photos")
     if args.crop > args.scale:
         raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
+    if args.crop % 4:
+        raise UsageError(f"--crop {args.crop} must be a multiple of 4 (the network downsamples twice)")
     args.run.mkdir(parents=True, exist_ok=True)
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")
 
     from . import networks
     from .losses import StyleObjective
-    from .train import Recipe, train
+    from .train import Recipe, RecipeMismatch, train
 
     weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
                "tv_weight": args.tv_weight}
@@ -231,7 +248,7 @@ def run_train(args) -> int:
     try:
         step = train(recipe, args.run, val_folder=args.val_photos, save_every=60 * args.save_every_min,
                      render_every=args.render_every)
-    except ValueError as error:
+    except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"trained to step {step}; checkpoint in {args.run}")
     return 0

@@ -31,8 +31,13 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
+#: Bump when gatys.py or losses.py change what a cached result means.
+CACHE_VERSION = 1
+
+
 def cache_key(photo: Path, style: Path, size: int, steps: int, objective: StyleObjective) -> str:
-    blob = json.dumps([_digest(photo), _digest(style), size, steps, objective.as_dict()], sort_keys=True)
+    blob = json.dumps([CACHE_VERSION, _digest(vgg.weights_path()), _digest(photo), _digest(style), size, steps,
+                       objective.as_dict()], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -49,6 +54,8 @@ class GatysCache:
     def put(self, key, value):
         self.entries[key] = value
         if self.path:
+            if self.path.exists():  # keep what another process added meanwhile
+                self.entries = {**json.loads(self.path.read_text()), **self.entries}
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
             tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True) + "\n")

@@ -4,10 +4,10 @@ Why graph models and not the layers format
     tfjs-layers 4.22 cannot read Keras 3 models: Keras 3 writes ``batch_shape`` where tfjs-layers
     expects ``batchInputShape``, and any custom layer (instance norm, conditional instance norm,
     AdaIN) would need a JavaScript twin anyway. A graph model is a frozen TensorFlow graph that
-    tfjs-converter executes op by op, so it needs no JavaScript per layer. Every op the style
-    networks use (MirrorPad, Conv2D, Conv2DBackpropInput, ResizeNearestNeighbor, Mean,
-    SquaredDifference, Rsqrt, Tanh, Relu, ...) converts and runs in tfjs 4.22, and dynamic height
-    and width survive the conversion (tests/test_export.py checks all of this against Node).
+    tfjs-converter executes op by op, so it needs no JavaScript per layer. The ops the style
+    networks use (MirrorPad, Conv2D, ResizeNearestNeighbor, Mean, SquaredDifference, Rsqrt, Relu,
+    MatMul, Sigmoid, Log, ...) convert and run in tfjs 4.22, and dynamic height and width survive
+    the conversion (tests/test_export.py checks a test network and the real transformer in Node).
 
 The path is therefore: wrap the network in a ``tf.Module`` whose ``tf.function`` takes
 ``TensorSpec([1, None, None, 3], float32, name='content')`` (:func:`save_graph_function`), save it

@@ -149,6 +149,8 @@ def stylize(
     except _Done:
         pass
     seconds = time.perf_counter() - start
+    if "terms" not in best:
+        raise RuntimeError("the optimisation produced no finite loss (NaN from the start)")
     # The best image seen, with the losses measured on it.
     image = (255.0 * best["x"]).reshape(content.shape).astype(np.float32)
     final = best["terms"]

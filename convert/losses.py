@@ -72,10 +72,11 @@ def gram_style_loss(features, target_gram):
 
 
 def mean_std_style_loss(features, target_mean, target_std):
-    """Mean/std style loss for one layer (Huang & Belongie 2017, eq. 13), relative like the rest.
+    """Mean/std style loss for one layer after Huang & Belongie (2017, eq. 13), relative like the rest.
 
     Matches the channel means and standard deviations instead of full Gram matrices: what AdaIN
-    transfers, and a cheaper, size-independent style statistic.
+    transfers, and a cheaper, size-independent style statistic. The paper sums unsquared L2 norms
+    of the differences; here they are squared and divided by the target's, like every other term.
     """
     mean, std = mean_std(features)
     target_mean = ops.stop_gradient(ops.broadcast_to(target_mean, ops.shape(mean)))

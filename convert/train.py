@@ -21,11 +21,9 @@ style weight ramps up from zero over ``ramp_steps`` so the network first learns 
 from __future__ import annotations
 
 import json
-import math
 import os
-import sys
+import signal
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -85,6 +83,10 @@ def load_folder(folder, size: int, log=print) -> tuple[list[np.ndarray], list[Pa
     return loaded, paths
 
 
+class RecipeMismatch(ValueError):
+    """A run folder holds a run that this recipe cannot continue."""
+
+
 class CropBatches(keras.utils.PyDataset):
     """Random crops of in-memory photos, each paired with a random style's one-hot vector.
 
@@ -98,6 +100,7 @@ class CropBatches(keras.utils.PyDataset):
         super().__init__()
         self.first_step, self.ramp_steps = first_step, max(1, ramp_steps)
         self.photos = [p for p in photos if min(p.shape[:2]) >= crop]
+        self.dropped = len(photos) - len(self.photos)
         if not self.photos:
             raise ValueError(f"no photo is at least {crop} px on its shorter side")
         self.n_styles, self.batch, self.crop, self.batches, self.seed = n_styles, batch, crop, batches, seed
@@ -108,7 +111,7 @@ class CropBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         # Batch `index` is global step first_step + index: training is one pass (epochs=1) with
         # shuffle=False, since Keras shuffles a PyDataset's batch order by default.
-        rng = np.random.default_rng((self.seed, index))
+        rng = np.random.default_rng((self.seed, self.first_step + index))
         content = np.empty((self.batch, self.crop, self.crop, 3), np.float32)
         for i in range(self.batch):
             photo = self.photos[rng.integers(len(self.photos))]
@@ -183,12 +186,12 @@ def save_checkpoint(run_dir: Path, trainer: StyleTrainer, step: int) -> None:
     trainer.transformer.save_weights(partial)
     os.replace(partial, weights)
     _atomic_write(optim, lambda p: _save_npz(p, [np.asarray(v) for v in trainer.optimizer.variables]))
-    previous = _read_state(run_dir)
     state = {"step": step, "weights": weights.name, "optimizer": optim.name, "time": time.time()}
     _atomic_write(run_dir / "state.json", lambda p: p.write_text(json.dumps(state, indent=2)))
-    if previous and previous["step"] != step:  # keep only the latest checkpoint
-        for name in (previous["weights"], previous["optimizer"]):
-            (run_dir / name).unlink(missing_ok=True)
+    # Keep only the checkpoint state.json names; this also clears leftovers of a crash mid-save.
+    for path in [*run_dir.glob("transformer-*"), *run_dir.glob("optimizer-*")]:
+        if path.name not in (weights.name, optim.name):
+            path.unlink(missing_ok=True)
 
 
 def _save_npz(path: Path, arrays: list[np.ndarray]) -> None:
@@ -237,10 +240,17 @@ class Monitor(keras.callbacks.Callback):
     def step(self) -> int:
         return int(np.asarray(self.model.optimizer.iterations))
 
+    def on_train_begin(self, logs=None):
+        self.first_step = self.step()
+        self.running_mean = 0.0
+
     def on_train_batch_end(self, batch, logs=None):
-        step = self.step()
+        step = self.first_step + batch + 1  # without a device->host sync of the optimiser each step
         if logs and "loss" in logs:
-            self.losses.append(float(logs["loss"]))
+            # Keras reports the mean since the start of the epoch (the whole run): recover this batch's.
+            mean = float(logs["loss"])
+            self.losses.append((batch + 1) * mean - batch * self.running_mean)
+            self.running_mean = mean
         if step % self.log_every == 0 and self.losses:
             loss = float(np.mean(self.losses))
             self.losses.clear()
@@ -313,6 +323,8 @@ def _summary_writer(folder: Path):
         import tensorflow as tf
     except ImportError:
         return None
+    if keras.backend.backend() != "tensorflow":
+        tf.config.set_visible_devices([], "GPU")  # leave the GPU to the training backend
     return tf.summary.create_file_writer(str(folder))
 
 
@@ -343,13 +355,15 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
-    if recipe_path.exists():
+    if recipe_path.exists() and (run_dir / "state.json").exists():
         saved = json.loads(recipe_path.read_text())
         for key in ("styles", "widths", "residual_blocks", "norm_multiplier", "objective", "crop", "scale"):
-            if json.dumps(saved[key]) != json.dumps(asdict(recipe)[key] if key != "widths" else list(recipe.widths)):
-                raise ValueError(f"{run_dir} holds a run with another {key}; use a new run folder")
-    else:
-        _atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2, default=list)))
+            if json.dumps(saved.get(key)) != json.dumps(asdict(recipe)[key]):
+                raise RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
+    if recipe.objective.get("style_statistic", "gram") != "gram":
+        raise ValueError("fast networks train on Gram statistics (style_statistic 'gram')")
+    # Steps, learning rate and the like may change between sessions: the file says what was used last.
+    _atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
 
     objective = recipe.style_objective()
     keras.utils.set_random_seed(recipe.seed)
@@ -370,22 +384,32 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     trainer((np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]))
     trainer.optimizer.build(trainer.trainable_variables)
     start = load_checkpoint(run_dir, trainer)
+    trainer.optimizer.learning_rate.assign(recipe.learning_rate)  # the checkpoint's would win otherwise
     if start >= recipe.steps:
         log(f"{run_dir}: already trained to step {start}")
         return start
     log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
 
-    data = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed + start,
+    data = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed,
                        first_step=start, ramp_steps=recipe.ramp_steps)
+    if data.dropped:
+        log(f"warning: {data.dropped} photos are smaller than the {recipe.crop} px crop and are not used")
     names = [Path(s).stem for s in recipe.styles]
     monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log)
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)  # `timeout`, schedulers: save first
     try:
         fit(trainer, data, [monitor])
     except KeyboardInterrupt:
         monitor.save(monitor.step())
         log(f"\ninterrupted: saved step {monitor.step()} to {run_dir}")
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
     return monitor.step()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:

@@ -1,7 +1,7 @@
 """Benchmark: seconds per Gatys optimisation step at 256 and 512 px on this machine.
 
 Each figure is set against a reference measured in the same run: one forward pass of the VGG16
-loss network (to relu4_3) on the same image, so the ratio step / forward says what the optimiser
+loss network (to relu5_1, the deepest layer the objective uses) on the same image, so the ratio step / forward says what the optimiser
 adds (a backward pass, the Gram matrices, L-BFGS-B's own work) whatever the machine's speed.
 Writes docs/bench/gatys.json and prints a Markdown table.
 
@@ -75,7 +75,7 @@ def main() -> None:
 
     result = {
         "benchmark": "gatys",
-        "what": "median seconds per L-BFGS-B evaluation (forward + backward through VGG16 to relu4_3, "
+        "what": "median seconds per L-BFGS-B evaluation (forward + backward through VGG16 to relu5_1, "
                 "Gram losses, optimiser), against one VGG16 forward pass on the same image",
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     "backend": keras.backend.backend()},

@@ -4,10 +4,17 @@
 #   scripts/demo.sh [STYLE_IMAGE] [OUTPUT.png]
 # STYLE_IMAGE defaults to Van Gogh's The Starry Night from ../shared/data/styles.
 set -euo pipefail
+# Paths given on the command line are relative to where the user is, not to the repository.
+style=${1:+$(realpath -m "$1")}
+output=${2:+$(realpath -m "$2")}
 cd "$(dirname "$0")/.."
+style=${style:-../shared/data/styles/van_gogh_starry_night_1889.jpg}
+output=${output:-out/demo.png}
+if [ ! -e "$style" ]; then
+  echo "demo: no style image at $style; name one: scripts/demo.sh PAINTING.jpg [OUT.png]" >&2
+  exit 2
+fi
 scripts/setup.sh
-style=${1:-../shared/data/styles/van_gogh_starry_night_1889.jpg}
-output=${2:-out/demo.png}
 mkdir -p out
 .venv/bin/python -c 'import skimage.data, PIL.Image; PIL.Image.fromarray(skimage.data.chelsea()).save("out/chelsea.png")'
 exec .venv/bin/deepstyle gatys out/chelsea.png "$style" -o "$output" --size 384 --steps 200

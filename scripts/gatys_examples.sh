@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-512}
-steps=${2:-300}
+steps=${2:-200}
 styles=../shared/data/styles
 mkdir -p docs/gatys out
 .venv/bin/python -c 'import skimage.data, PIL.Image; PIL.Image.fromarray(skimage.data.chelsea()).save("out/chelsea.png")'

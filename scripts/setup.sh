@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Deep Style needs into the checkout: a Python venv in .venv (the package, its pinned
-# dependencies and test extras) and, where package-lock.json exists, the npm packages.
+# dependencies and test extras, every transitive version fixed by constraints.txt) and, where
+# package-lock.json exists, the npm packages.
 # Safe to run again: each step is skipped when its inputs have not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,17 +12,24 @@ if ! "$PYTHON" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= 
   exit 1
 fi
 
+if [ -f package-lock.json ] && ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null; then
+  echo "setup: Node.js 20 or newer with npm is needed (https://nodejs.org, or apt-get install nodejs npm)" >&2
+  exit 1
+fi
+
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 
-if [ ! -x .venv/bin/python ]; then
+# A venv that is broken (no pip: python3-venv missing) or of another Python is made again.
+if ! .venv/bin/python -c 'import sys, pip; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' 2>/dev/null; then
   echo "setup: creating .venv" >&2
+  rm -rf .venv
   "$PYTHON" -m venv .venv
 fi
-want=$(stamp_of pyproject.toml)
+want=$(stamp_of pyproject.toml constraints.txt)
 if [ "$(cat .venv/.deepstyle-stamp 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages (about 2 minutes on a fresh machine)" >&2
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
   echo "$want" > .venv/.deepstyle-stamp
 fi
 

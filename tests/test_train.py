@@ -60,6 +60,16 @@ def test_train_checkpoints_resumes_and_logs(tmp_path, folders):
     # A finished run is not trained further.
     assert training.train(recipe(photos, styles, 6), run, jit_compile=False, log=messages.append) == 6
 
+    # A new learning rate for the next session is the one used, not the checkpoint's.
+    changed = recipe(photos, styles, 7)
+    changed.learning_rate = 5e-4
+    training.train(changed, run, jit_compile=False, save_every=1e9, render_every=100, log=messages.append)
+    assert json.loads((run / "recipe.json").read_text())["learning_rate"] == 5e-4
+    state = json.loads((run / "state.json").read_text())
+    with np.load(run / state["optimizer"]) as saved:
+        scalars = [float(saved[k]) for k in saved.files if saved[k].shape == ()]
+    assert any(abs(v - 5e-4) < 1e-9 for v in scalars) and not any(abs(v - 1e-3) < 1e-9 for v in scalars)
+
 
 @pytest.mark.slow
 def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
@@ -81,6 +91,16 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
     trainer.optimizer.build(trainer.trainable_variables)
     assert training.load_checkpoint(run, trainer) == 3
     assert int(np.asarray(trainer.optimizer.iterations)) == 3
+    import h5py
+
+    state = json.loads((run / "state.json").read_text())
+    with np.load(run / state["optimizer"]) as saved:
+        for i, variable in enumerate(trainer.optimizer.variables):
+            np.testing.assert_array_equal(np.asarray(variable), saved[f"arr_{i}"])
+    reference = networks.transformer(2, (4, 8, 8), 1)
+    reference.load_weights(run / state["weights"])
+    for a, b in zip(reference.weights, net.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert any(np.abs(np.asarray(v)).sum() > 0 for v in trainer.optimizer.variables[2:])  # Adam moments
 
 
@@ -88,10 +108,21 @@ def test_recipe_change_is_refused(tmp_path, folders):
     photos, styles = folders
     run = tmp_path / "run"
     run.mkdir()
+    (run / "state.json").write_text(json.dumps({"step": 2, "weights": "w", "optimizer": "o"}))
     (run / "recipe.json").write_text(json.dumps({**json.loads(json.dumps(recipe(photos, styles, 4).__dict__, default=list)),
                                                  "widths": [8, 8, 8]}))
-    with pytest.raises(ValueError, match="another widths"):
+    with pytest.raises(training.RecipeMismatch, match="another widths"):
         training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
+
+
+def test_recipe_without_a_checkpoint_can_be_changed(tmp_path, folders):
+    """A run that failed before its first checkpoint is no run: a corrected command starts over."""
+    photos, styles = folders
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "recipe.json").write_text(json.dumps({"widths": [8, 8, 8]}))
+    step = training.train(recipe(photos, styles, 1), run, jit_compile=False, save_every=1e9, log=lambda m: None)
+    assert step == 1 and json.loads((run / "recipe.json").read_text())["widths"] == [4, 8, 8]
 
 
 def test_crop_batches_are_seeded_and_shaped():
