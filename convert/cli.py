@@ -225,8 +225,8 @@ def run_train(args) -> int:
         raise UsageError(f"{args.val_photos}: not a folder of photos")
     if args.crop > args.scale:
         raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
-    if args.crop % 4:
-        raise UsageError(f"--crop {args.crop} must be a multiple of 4 (the network downsamples twice)")
+    if args.crop % 8:
+        raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the network downsamples three times)")
     args.run.mkdir(parents=True, exist_ok=True)
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")

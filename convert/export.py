@@ -173,17 +173,20 @@ def _sha256(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
-def save_style_network(transformer, saved_model_dir, multiple: int = 4):
+def save_style_network(transformer, saved_model_dir, multiple: int | None = None):
     """Save a multi-style transformer as a SavedModel with inputs ``content`` and ``style``.
 
     ``content`` is [1, H, W, 3] RGB in [0, 255] of any size: the graph reflect-pads it to a multiple
-    of ``multiple`` (the network's two stride-2 layers) and crops the output back, so the browser
+    of ``multiple`` (default: 2 to the number of stride-2 layers) and crops the output back, so the browser
     needs no padding logic. ``style`` is [1, n_styles] style weights (one-hot, or a mix to blend
     styles; Dumoulin et al. 2017). The output ``stylized`` is [1, H, W, 3] in [0, 255].
     """
     import tensorflow as tf
 
+    from .networks import padding_multiple
+
     n_styles = int(transformer.inputs[1].shape[-1])
+    multiple = multiple or padding_multiple(transformer)
 
     class StyleNetwork(tf.Module):
         def __init__(self, net):

@@ -30,10 +30,14 @@ import functools
 import keras
 from keras import layers, ops
 
-#: Default widths: 16/32/64 channels and 3 residual blocks, about a fifth of the multiply-adds per
-#: pixel of Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions (26 k vs 153 k).
+#: Default widths: 16/32/64 channels and 3 residual blocks, with a strided first convolution so that
+#: only the output convolution runs at full resolution: 6.9 k multiply-adds per pixel against 126 k
+#: for Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions. In TensorFlow.js
+#: (wasm, 512 px) that measured 4.7x faster than the Johnson network, and 2.3x with a full-resolution
+#: first convolution (scripts/bench_networks.py; docs/bench/networks.json).
 DEFAULT_WIDTHS = (16, 32, 64)
 DEFAULT_RESIDUAL_BLOCKS = 3
+DEFAULT_STEM_STRIDE = 2
 
 
 @keras.saving.register_keras_serializable(package="deepstyle")
@@ -116,15 +120,21 @@ def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True, mul
 
 
 def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEFAULT_RESIDUAL_BLOCKS,
-                norm_multiplier: float = 10.0, name: str = "transformer") -> keras.Model:
-    """The multi-style transformation network: (content, style weights) -> stylised image in [0, 255]."""
+                norm_multiplier: float = 10.0, stem_stride: int = DEFAULT_STEM_STRIDE,
+                name: str = "transformer") -> keras.Model:
+    """The multi-style transformation network: (content, style weights) -> stylised image in [0, 255].
+
+    ``stem_stride=2`` makes the first convolution strided too, so that the whole network runs at
+    half resolution or less and only the output convolution sees every pixel (the photo's own
+    detail reaches the output through the identity path of :class:`ResidualOutput`).
+    """
 
     c1, c2, c3 = widths
     conv_norm = functools.partial(_conv_norm, multiplier=norm_multiplier)
     content = keras.Input((None, None, 3), name="content")
     style = keras.Input((n_styles,), name="style")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="scale_in")(content)
-    x = conv_norm(x, style, c1, 3, 1, n_styles, "enc1")
+    x = conv_norm(x, style, c1, 3, stem_stride, n_styles, "enc1")
     x = conv_norm(x, style, c2, 3, 2, n_styles, "enc2")
     x = conv_norm(x, style, c3, 3, 2, n_styles, "enc3")
     for i in range(residual_blocks):
@@ -135,20 +145,29 @@ def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEF
     x = conv_norm(x, style, c2, 3, 1, n_styles, "dec1")
     x = layers.UpSampling2D(2, interpolation="nearest", name="up2")(x)
     x = conv_norm(x, style, c1, 3, 1, n_styles, "dec2")
+    if stem_stride > 1:
+        x = layers.UpSampling2D(stem_stride, interpolation="nearest", name="up3")(x)
     x = ReflectPad(1, name="out_pad")(x)
     residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv")(x)
     output = ResidualOutput(name="stylized")([content, residual])
     return keras.Model([content, style], output, name=name)
 
 
-def stylize(transformer: keras.Model, image, style_vector, multiple: int = 4):
+def padding_multiple(model: keras.Model) -> int:
+    """What height and width must be multiples of: 2 to the number of strided convolutions."""
+    strided = [l for l in model.layers if isinstance(l, layers.Conv2D) and l.strides[0] > 1]
+    return 2 ** len(strided)
+
+
+def stylize(transformer: keras.Model, image, style_vector, multiple: int | None = None):
     """Run ``transformer`` on one HxWx3 image in [0, 255] with style weights ``style_vector``.
 
-    The image is reflect-padded to a multiple of ``multiple`` (the two stride-2 layers need 4) and
-    the output cropped back, so any size works. Returns a float32 numpy array HxWx3 in [0, 255].
+    The image is reflect-padded to a multiple of ``multiple`` (default :func:`padding_multiple`)
+    and the output cropped back, so any size works. Returns a float32 array HxWx3 in [0, 255].
     """
     import numpy as np
 
+    multiple = multiple or padding_multiple(transformer)
     image = np.asarray(image, np.float32)
     h, w = image.shape[:2]
     ph, pw = (-h) % multiple, (-w) % multiple
@@ -156,3 +175,58 @@ def stylize(transformer: keras.Model, image, style_vector, multiple: int = 4):
     style = np.asarray(style_vector, np.float32).reshape(1, -1)
     out = transformer([padded[None], style], training=False)
     return np.asarray(out)[0, :h, :w]
+
+
+def johnson_reference(name: str = "johnson") -> keras.Model:
+    """Johnson et al.'s (2016) style network at full size, the speed reference for benchmarks.
+
+    32/64/128 channels, 5 residual blocks, 9x9 first and last convolutions, fractionally strided
+    (transposed) convolutions to upsample, instance norm (Ulyanov et al. 2016) and a scaled tanh
+    output, as in their supplementary material. One input, ``content``; its weights are random.
+    """
+    content = keras.Input((None, None, 3), name="content")
+    one = layers.Lambda(lambda t: ops.ones((ops.shape(t)[0], 1)), name="one_style")(content)
+
+    def conv(x, filters, kernel, stride, label, relu=True):
+        x = ReflectPad(kernel // 2, name=f"{label}_pad")(x)
+        x = layers.Conv2D(filters, kernel, strides=stride, name=f"{label}_conv")(x)
+        x = ConditionalInstanceNorm(1, name=f"{label}_norm")([x, one])
+        return layers.ReLU()(x) if relu else x
+
+    x = layers.Rescaling(1 / 127.5, offset=-1.0)(content)
+    x = conv(x, 32, 9, 1, "c1")
+    x = conv(x, 64, 3, 2, "c2")
+    x = conv(x, 128, 3, 2, "c3")
+    for i in range(5):
+        y = conv(x, 128, 3, 1, f"r{i}a")
+        x = layers.Add()([x, conv(y, 128, 3, 1, f"r{i}b", relu=False)])
+    for i, filters in enumerate((64, 32)):
+        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"u{i}_conv")(x)
+        x = ConditionalInstanceNorm(1, name=f"u{i}_norm")([x, one])
+        x = layers.ReLU()(x)
+    x = ReflectPad(4)(x)
+    x = layers.Conv2D(3, 9, activation="tanh", name="out_conv")(x)
+    return keras.Model(content, layers.Rescaling(127.5, offset=127.5)(x), name=name)
+
+
+def multiply_adds_per_pixel(model: keras.Model) -> float:
+    """Multiply-adds of the model's convolutions per input pixel (the bulk of its work).
+
+    Measured on a 64 x 64 input; every layer's cost scales with the pixel count.
+    """
+    import numpy as np
+
+    convs = [l for l in model.layers if isinstance(l, (layers.Conv2D, layers.Conv2DTranspose))]
+    probe = keras.Model(model.inputs, [l.output for l in convs])
+    inputs = [np.zeros((1, 64, 64, 3), np.float32)]
+    if len(model.inputs) > 1:
+        inputs.append(np.eye(model.inputs[1].shape[-1], dtype=np.float32)[:1])
+    outputs = probe(inputs if len(inputs) > 1 else inputs[0])
+    total = 0
+    for layer, out in zip(convs, outputs):
+        kh, kw, a, b = layer.kernel.shape
+        positions = out.shape[1] * out.shape[2]
+        if isinstance(layer, layers.Conv2DTranspose):
+            positions //= layer.strides[0] * layer.strides[1]  # the kernel runs once per input position
+        total += kh * kw * a * b * positions
+    return total / (64 * 64)

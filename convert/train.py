@@ -52,6 +52,7 @@ class Recipe:
     widths: tuple[int, ...] = networks.DEFAULT_WIDTHS
     residual_blocks: int = networks.DEFAULT_RESIDUAL_BLOCKS
     norm_multiplier: float = 10.0
+    stem_stride: int = networks.DEFAULT_STEM_STRIDE
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
 
@@ -357,7 +358,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     recipe_path = run_dir / "recipe.json"
     if recipe_path.exists() and (run_dir / "state.json").exists():
         saved = json.loads(recipe_path.read_text())
-        for key in ("styles", "widths", "residual_blocks", "norm_multiplier", "objective", "crop", "scale"):
+        for key in ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "crop",
+                    "scale"):
             if json.dumps(saved.get(key)) != json.dumps(asdict(recipe)[key]):
                 raise RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
     if recipe.objective.get("style_statistic", "gram") != "gram":
@@ -376,7 +378,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         val = val_images[:val_count]
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
-    transformer = networks.transformer(len(styles), recipe.widths, recipe.residual_blocks, recipe.norm_multiplier)
+    transformer = networks.transformer(len(styles), recipe.widths, recipe.residual_blocks, recipe.norm_multiplier,
+                                       recipe.stem_stride)
     trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
     if jit_compile == "auto":
         jit_compile = keras.backend.backend() in ("tensorflow", "jax")
@@ -422,6 +425,6 @@ def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:
     saved["widths"] = tuple(saved["widths"])
     recipe = Recipe(**saved)
     transformer = networks.transformer(len(recipe.styles), recipe.widths, recipe.residual_blocks,
-                                       recipe.norm_multiplier)
+                                       recipe.norm_multiplier, recipe.stem_stride)
     transformer.load_weights(run_dir / state["weights"])
     return transformer, recipe, int(state["step"])
