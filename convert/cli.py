@@ -169,9 +169,7 @@ def run_eval(args) -> int:
     recipe_styles = json.loads((args.run / "recipe.json").read_text())["styles"]
     for style in recipe_styles:
         images.load_image(style, size=16)  # the run's paintings must still be where it trained on them
-    from .train import list_images
-
-    photos = list_images(args.photos)[: args.max_photos]
+    photos = images.list_images(args.photos)[: args.max_photos]
     if not photos:
         raise UsageError(f"{args.photos}: no images")
     for photo in photos:
@@ -209,9 +207,7 @@ def style_files(paths: list[Path]) -> list[Path]:
         if manifest.exists():
             names = [line.split("\t")[0] for line in manifest.read_text().splitlines()[1:] if line.strip()]
             return [folder / name for name in names]
-        from .train import list_images
-
-        return list_images(folder)
+        return images.list_images(folder)
     return list(paths)
 
 

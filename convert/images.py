@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -24,7 +25,19 @@ __all__ = [
     "check_output_path",
     "SUPPORTED_OUTPUT_EXTENSIONS",
     "MAX_MEGAPIXELS",
+    "list_images",
 ]
+
+#: File name endings taken as images when a folder is given.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+
+
+def list_images(folder) -> list:
+    """The image files of a folder (by extension), sorted by name; ImageError if it is no folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageError(f"{folder}: not a folder of images")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 SUPPORTED_OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 

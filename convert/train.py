@@ -34,9 +34,6 @@ from keras import ops
 from . import images, networks, vgg
 from .losses import StyleObjective
 
-PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-
-
 @dataclass
 class Recipe:
     """Everything that defines a training run; saved beside its checkpoints."""
@@ -63,17 +60,10 @@ class Recipe:
         return StyleObjective(**o)
 
 
-def list_images(folder) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise images.ImageError(f"{folder}: not a folder of images")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_EXTENSIONS)
-
-
 def load_folder(folder, size: int, log=print) -> tuple[list[np.ndarray], list[Path]]:
     """Every readable image in ``folder`` at longer side ``size`` as uint8; others skipped with a warning."""
     loaded, paths = [], []
-    for path in list_images(folder):
+    for path in images.list_images(folder):
         try:
             loaded.append(np.round(images.load_image(path, size=size)).astype(np.uint8))
             paths.append(path)

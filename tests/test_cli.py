@@ -336,3 +336,53 @@ def test_tiny_run_preserve_color_and_options(tmp_path, chelsea_and_stripes):
     assert report["objective"]["tv_weight"] == 0.0
     assert report["objective"]["content_weight"] == 1.0
     assert report["final_losses"]["total"] < report["initial_losses"]["total"]
+
+
+# ---------------------------------------------------------------------------------------------
+# train and eval: inputs are checked before any photo is loaded or model built.
+
+
+@pytest.fixture
+def train_inputs(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    save_png(photos / "a.png", stripes(64))
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    save_png(styles / "s.png", stripes(48))
+    return photos, styles
+
+
+def test_train_rejects_a_bad_style_file(tmp_path, train_inputs):
+    photos, styles = train_inputs
+    (styles / "bad.jpg").write_text("hello")
+    proc, seconds = deepstyle("train", "--photos", photos, "--styles", styles / "s.png", styles / "bad.jpg",
+                              "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "bad.jpg", "not an image")
+    assert seconds < 60 and not (tmp_path / "run" / "state.json").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--photos", "missing"], ("missing", "not a folder")),
+    (["--crop", "100"], ("--crop 100", "multiple of 8")),
+    (["--crop", "512", "--scale", "256"], ("--crop 512", "larger than --scale")),
+], ids=["no-photos", "crop-not-multiple", "crop-over-scale"])
+def test_train_rejects_bad_settings(tmp_path, train_inputs, args, words):
+    photos, styles = train_inputs
+    base = {"--photos": photos, "--styles": styles, "--run": tmp_path / "run"}
+    for key, value in zip(args[::2], args[1::2]):
+        base[key] = value
+    flat = [str(x) for kv in base.items() for x in kv]
+    proc, _ = deepstyle("train", *flat, cwd=tmp_path)
+    assert_one_line_error(proc, *words)
+
+
+def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
+    photos, _ = train_inputs
+    (tmp_path / "run").mkdir()
+    proc, _ = deepstyle("eval", "--run", tmp_path / "run", "--photos", photos, "-o", tmp_path / "r.json",
+                        cwd=tmp_path)
+    assert_one_line_error(proc, "run", "no training run with a checkpoint")
+    proc, _ = deepstyle("eval", "--run", tmp_path / "run", "--photos", photos, "-o", tmp_path / "r.txt",
+                        cwd=tmp_path)
+    assert_one_line_error(proc, "r.txt", ".json")
