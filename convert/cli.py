@@ -222,7 +222,7 @@ def run_train(args) -> int:
     if args.crop > args.scale:
         raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
     if args.crop % 8:
-        raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the network downsamples three times)")
+        raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the network's strided layers)")
     args.run.mkdir(parents=True, exist_ok=True)
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")

@@ -30,14 +30,14 @@ import functools
 import keras
 from keras import layers, ops
 
-#: Default widths: 16/32/64 channels and 3 residual blocks, with a strided first convolution so that
-#: only the output convolution runs at full resolution: 6.9 k multiply-adds per pixel against 126 k
-#: for Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions. In TensorFlow.js
-#: (wasm, 512 px) that measured 4.7x faster than the Johnson network, and 2.3x with a full-resolution
-#: first convolution (scripts/bench_networks.py; docs/bench/networks.json).
+#: Default widths: 16/32/64 channels and 3 residual blocks, 26 k multiply-adds per pixel against
+#: 126 k for Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions. In TensorFlow.js
+#: (wasm, 512 px, Node) it ran 6.7x faster than that network; with a strided first convolution
+#: (``stem_stride=2``, 6.9 k multiply-adds) 19x, kept as an option for slow devices since every
+#: pixel of its style then comes from a half-resolution signal (scripts/bench_networks.py).
 DEFAULT_WIDTHS = (16, 32, 64)
 DEFAULT_RESIDUAL_BLOCKS = 3
-DEFAULT_STEM_STRIDE = 2
+DEFAULT_STEM_STRIDE = 1
 
 
 @keras.saving.register_keras_serializable(package="deepstyle")
@@ -103,6 +103,36 @@ class ReflectPad(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="deepstyle")
+class NearestUpsample(layers.Layer):
+    """Nearest-neighbour upsampling by an integer factor, as an image resize.
+
+    Keras's UpSampling2D repeats rows and columns, which the TensorFlow.js converter turns into Tile
+    ops: at 512 px those took 1.4 s of a 1.6 s frame on the wasm backend here, against 0.23 s for
+    every convolution together. A resize converts to ResizeNearestNeighbor, which tfjs runs fast.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        if keras.backend.backend() == "tensorflow":
+            # keras.ops.image.resize wants Python ints; exported graphs have dynamic height and width.
+            import tensorflow as tf
+
+            return tf.image.resize(x, tf.shape(x)[1:3] * self.factor, method="nearest")
+        shape = ops.shape(x)  # static under JAX tracing
+        return ops.image.resize(x, (shape[1] * self.factor, shape[2] * self.factor), interpolation="nearest")
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h and h * self.factor, w and w * self.factor, c)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="deepstyle")
 class ResidualOutput(layers.Layer):
     """255 * sigmoid(logit(content / 255) + residual): the identity when the residual is zero."""
 
@@ -141,12 +171,12 @@ def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEF
         y = conv_norm(x, style, c3, 3, 1, n_styles, f"res{i}a")
         y = conv_norm(y, style, c3, 3, 1, n_styles, f"res{i}b", relu=False)
         x = layers.Add(name=f"res{i}_add")([x, y])
-    x = layers.UpSampling2D(2, interpolation="nearest", name="up1")(x)
+    x = NearestUpsample(2, name="up1")(x)
     x = conv_norm(x, style, c2, 3, 1, n_styles, "dec1")
-    x = layers.UpSampling2D(2, interpolation="nearest", name="up2")(x)
+    x = NearestUpsample(2, name="up2")(x)
     x = conv_norm(x, style, c1, 3, 1, n_styles, "dec2")
     if stem_stride > 1:
-        x = layers.UpSampling2D(stem_stride, interpolation="nearest", name="up3")(x)
+        x = NearestUpsample(stem_stride, name="up3")(x)
     x = ReflectPad(1, name="out_pad")(x)
     residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv")(x)
     output = ResidualOutput(name="stylized")([content, residual])
