@@ -12,7 +12,7 @@ if ! "$PYTHON" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= 
   exit 1
 fi
 
-if [ -f package-lock.json ] && ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null; then
+if [ -f package-lock.json ] && ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2>/dev/null; then
   echo "setup: Node.js 20 or newer with npm is needed (https://nodejs.org, or apt-get install nodejs npm)" >&2
   exit 1
 fi
