@@ -346,6 +346,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
+    if (run_dir / "state.json").exists() and not recipe_path.exists():
+        raise RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json: cannot tell what it was trained as")
     if recipe_path.exists() and (run_dir / "state.json").exists():
         saved = json.loads(recipe_path.read_text())
         for key in ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "crop",

@@ -260,8 +260,8 @@ def test_style_network_exports_with_any_size_and_style_mix(tmp_path):
     save_style_network(net, tmp_path / "saved")
     convert_saved_model(tmp_path / "saved", tmp_path / "js")
     ops = {node["op"] for node in json.loads((tmp_path / "js" / "model.json").read_text())["modelTopology"]["node"]}
-    # Upsampling must reach tfjs as a resize: Tile (what UpSampling2D becomes) took 1.4 s a frame.
-    assert "ResizeNearestNeighbor" in ops and "Tile" not in ops, sorted(ops)
+    # No Tile (what UpSampling2D becomes): it took 1.4 s of a 1.6 s frame in tfjs wasm.
+    assert "Tile" not in ops and "Conv2D" in ops, sorted(ops)
 
     x = rng.uniform(0, 255, (1, 37, 50, 3)).astype("<f4")
     for style in ([0.2, 0.8, 0.0], [0.0, 0.0, 1.0]):

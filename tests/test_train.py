@@ -77,7 +77,8 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
 
     photos, styles = folders
     run = tmp_path / "run"
-    training.train(recipe(photos, styles, 3), run, jit_compile=False, save_every=1e9, render_every=100,
+    # With XLA, as the real runs train: every op and gradient must have an XLA kernel.
+    training.train(recipe(photos, styles, 3), run, jit_compile=True, save_every=1e9, render_every=100,
                    log=lambda m: None)
     from convert import networks
     from convert.losses import StyleObjective
@@ -112,6 +113,15 @@ def test_recipe_change_is_refused(tmp_path, folders):
     (run / "recipe.json").write_text(json.dumps({**json.loads(json.dumps(recipe(photos, styles, 4).__dict__, default=list)),
                                                  "widths": [8, 8, 8]}))
     with pytest.raises(training.RecipeMismatch, match="another widths"):
+        training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
+
+
+def test_checkpoint_without_its_recipe_is_refused(tmp_path, folders):
+    photos, styles = folders
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "state.json").write_text(json.dumps({"step": 2, "weights": "w", "optimizer": "o"}))
+    with pytest.raises(training.RecipeMismatch, match="no recipe.json"):
         training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
 
 
