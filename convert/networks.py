@@ -32,9 +32,9 @@ from keras import layers, ops
 
 #: Default widths: 16/32/64 channels and 3 residual blocks, 26 k multiply-adds per pixel against
 #: 126 k for Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions. In TensorFlow.js
-#: (wasm, 512 px, Node) it ran 6.2x faster than that network; with a strided first convolution
-#: (``stem_stride=2``, 6.9 k multiply-adds) 19x, kept as an option for slow devices since every
-#: pixel of its style then comes from a half-resolution signal (scripts/bench_networks.py).
+#: (wasm, 512 px, Node) it ran 6.2x faster than that network. A strided first convolution
+#: (``stem_stride=2``) cuts the work to 6.9 k multiply-adds per pixel, an option for slow devices,
+#: at the price of every pixel's style coming from a half-resolution signal (scripts/bench_networks.py).
 DEFAULT_WIDTHS = (16, 32, 64)
 DEFAULT_RESIDUAL_BLOCKS = 3
 DEFAULT_STEM_STRIDE = 1
