@@ -53,6 +53,11 @@ class Recipe:
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
 
+    def build_transformer(self) -> keras.Model:
+        """The untrained network this recipe describes."""
+        return networks.transformer(len(self.styles), self.widths, self.residual_blocks, self.norm_multiplier,
+                                    self.stem_stride)
+
     def style_objective(self) -> StyleObjective:
         o = dict(self.objective)
         o["content_layers"] = tuple(o["content_layers"])
@@ -283,8 +288,8 @@ class Monitor(keras.callbacks.Callback):
         summary = {name: {k: float(np.mean([f[k] for f in fs])) for k in fs[0]} for name, fs in figures.items()}
         # Distinctness: mean absolute difference between styles' outputs of the same photo (0-255).
         # (The diagonal of each styles x styles table is zero: rescale the mean to the n(n-1) pairs.)
-        distinct = float(np.mean([np.abs(np.stack(r[1:])[:, None] - np.stack(r[1:])[None]).mean()
-                                  for r in rows])) * n / max(n - 1, 1)
+        stacks = [np.stack(r[1:]) for r in rows]  # per photo: styles, H, W, 3
+        distinct = float(np.mean([np.abs(o[:, None] - o[None]).mean() for o in stacks])) * n / max(n - 1, 1)
         record = {"step": step, "val": summary, "style_distinctness": distinct, "time": time.time()}
         self._append_log(record)
         for name, f in summary.items():
@@ -370,8 +375,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         val = val_images[:val_count]
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
-    transformer = networks.transformer(len(styles), recipe.widths, recipe.residual_blocks, recipe.norm_multiplier,
-                                       recipe.stem_stride)
+    transformer = recipe.build_transformer()
     trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
     if jit_compile == "auto":
         jit_compile = keras.backend.backend() in ("tensorflow", "jax")
@@ -416,7 +420,6 @@ def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:
     saved = json.loads(recipe_path.read_text())
     saved["widths"] = tuple(saved["widths"])
     recipe = Recipe(**saved)
-    transformer = networks.transformer(len(recipe.styles), recipe.widths, recipe.residual_blocks,
-                                       recipe.norm_multiplier, recipe.stem_stride)
+    transformer = recipe.build_transformer()
     transformer.load_weights(run_dir / state["weights"])
     return transformer, recipe, int(state["step"])
