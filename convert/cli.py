@@ -135,7 +135,37 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--render-every", type=_positive_int, default=250)
     t.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--time-limit-min", type=_positive, metavar="MIN",
+                   help="stop (and save) after this many minutes of training, whatever the step")
     t.set_defaults(handler=run_train)
+
+    a = sub.add_parser(
+        "adain-train",
+        help="train (or resume) the decoder of the arbitrary-style network (Huang & Belongie 2017)",
+        description="Train the AdaIN decoder on photos and style images. Re-running the same command "
+        "resumes from the run folder's last checkpoint.",
+    )
+    a.add_argument("--photos", type=Path, required=True, help="folder of content photos")
+    a.add_argument("--styles", type=Path, nargs="+", required=True, help="folders or files of style images")
+    a.add_argument("--holdout", nargs="*", default=[], metavar="NAME",
+                   help="file names of style images never to train on (rendered as validation styles)")
+    a.add_argument("--run", type=Path, required=True, help="run folder: checkpoints, logs, renders")
+    a.add_argument("--steps", type=_positive_int, default=20000, help="total steps (default 20000)")
+    a.add_argument("--batch", type=_positive_int, default=8)
+    a.add_argument("--crop", type=_size, default=256, help="training crop in pixels (default 256)")
+    a.add_argument("--scale", type=_size, default=384, help="longer side images are seen at (default 384)")
+    a.add_argument("--lr", type=_positive, default=1e-4, help="Adam learning rate (default 1e-4)")
+    a.add_argument("--style-weight", type=_non_negative, default=10.0, help="default 10")
+    a.add_argument("--tv-weight", type=_non_negative, default=0.0, help="default 0")
+    a.add_argument("--widths", type=_positive_int, nargs=3, default=None, metavar="C",
+                   help="decoder channels (default 128 64 32)")
+    a.add_argument("--val-photos", type=Path, help="folder of validation photos rendered every --render-every steps")
+    a.add_argument("--render-every", type=_positive_int, default=500)
+    a.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--time-limit-min", type=_positive, metavar="MIN",
+                   help="stop (and save) after this many minutes of training, whatever the step")
+    a.set_defaults(handler=run_adain_train)
 
     e = sub.add_parser(
         "eval",
@@ -154,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max-photos", type=_positive_int, default=None, help="use the first N photos only")
     e.add_argument("--cache", type=Path, default=Path("docs/eval/gatys_cache.json"),
                    help="JSON cache of Gatys results (default docs/eval/gatys_cache.json)")
+    e.add_argument("--cached-only", action="store_true",
+                   help="use Gatys references from the cache only; compute none (e.g. after a GPU run)")
     e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
     e.set_defaults(handler=run_eval)
     return parser
@@ -186,8 +218,12 @@ def run_eval(args) -> int:
                        [Path(s) for s in recipe.styles], size=args.size or recipe.scale,
                        objective=recipe.style_objective(),
                        gatys_steps=args.gatys_steps, gatys_photos=args.gatys_photos,
-                       cache=GatysCache(args.cache), log=lambda m: print(m, file=sys.stderr))
+                       cache=GatysCache(args.cache), log=lambda m: print(m, file=sys.stderr),
+                       gatys_compute=not args.cached_only)
+    from . import vgg
+
     results["run"] = {"folder": str(args.run), "step": step}
+    results["loss_network"] = {"weights": str(vgg.weights_path()), "digest": vgg.weights_digest()}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
     overall = results["summary"]["overall"]
@@ -242,7 +278,47 @@ def run_train(args) -> int:
     )
     try:
         step = train(recipe, args.run, val_folder=args.val_photos, save_every=60 * args.save_every_min,
-                     render_every=args.render_every)
+                     render_every=args.render_every, time_limit=_seconds(args.time_limit_min))
+    except RecipeMismatch as error:
+        raise UsageError(str(error)) from None
+    print(f"trained to step {step}; checkpoint in {args.run}")
+    return 0
+
+
+def _seconds(minutes: float | None) -> float | None:
+    return None if minutes is None else 60.0 * minutes
+
+
+def run_adain_train(args) -> int:
+    if not args.photos.is_dir():
+        raise UsageError(f"{args.photos}: not a folder of photos")
+    for source in args.styles:
+        if not source.exists():
+            raise UsageError(f"{source}: no such file or folder")
+    if args.val_photos is not None and not args.val_photos.is_dir():
+        raise UsageError(f"{args.val_photos}: not a folder of photos")
+    if args.crop > args.scale:
+        raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
+    if args.crop % 8:
+        raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the encoder's poolings)")
+    args.run.mkdir(parents=True, exist_ok=True)
+
+    known = {p.name for source in args.styles for p in (images.list_images(source) if source.is_dir() else [source])}
+    unknown = [name for name in args.holdout if name not in known]
+    if unknown:
+        raise UsageError(f"--holdout: no style image named {unknown[0]}")
+
+    from . import adain
+    from .train import RecipeMismatch
+    recipe = adain.AdaINRecipe(
+        photos=str(args.photos), styles=[str(s) for s in args.styles], holdout=list(args.holdout),
+        steps=args.steps, batch=args.batch, crop=args.crop, scale=args.scale, learning_rate=args.lr,
+        style_weight=args.style_weight, tv_weight=args.tv_weight,
+        widths=tuple(args.widths or adain.DEFAULT_DECODER_WIDTHS), seed=args.seed)
+    try:
+        step = adain.train_adain(recipe, args.run, val_folder=args.val_photos,
+                                 save_every=60 * args.save_every_min, render_every=args.render_every,
+                                 time_limit=_seconds(args.time_limit_min))
     except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"trained to step {step}; checkpoint in {args.run}")

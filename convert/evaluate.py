@@ -32,11 +32,12 @@ def _digest(path: Path) -> str:
 
 
 #: Bump when gatys.py or losses.py change what a cached result means.
-CACHE_VERSION = 1
+#: 2: the loss network is identified by its weights' values (vgg.weights_digest), not its file's bytes.
+CACHE_VERSION = 2
 
 
 def cache_key(photo: Path, style: Path, size: int, steps: int, objective: StyleObjective) -> str:
-    blob = json.dumps([CACHE_VERSION, _digest(vgg.weights_path()), _digest(photo), _digest(style), size, steps,
+    blob = json.dumps([CACHE_VERSION, vgg.weights_digest(), _digest(photo), _digest(style), size, steps,
                        objective.as_dict()], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -68,15 +69,40 @@ def _scores(terms: dict, objective: StyleObjective) -> dict:
     return out
 
 
+def gatys_reference(photo_path, style_path, size: int, steps: int, objective: StyleObjective,
+                    cache: GatysCache, log: Callable[[str], None] = print, photo=None, style=None,
+                    compute: bool = True) -> dict | None:
+    """The Gatys optimisation's figures for one photo and style, from ``cache`` or computed and cached
+    (None when it is not cached and ``compute`` is False)."""
+    key = cache_key(photo_path, style_path, size, steps, objective)
+    reference = cache.get(key)
+    if reference is None and not compute:
+        return None
+    if reference is None:
+        photo = images.load_image(photo_path, size=size) if photo is None else photo
+        style = images.load_image(style_path, size=size) if style is None else style
+        start = time.perf_counter()
+        result = gatys.stylize(photo, style, objective, steps=steps)
+        reference = dict(result.losses)
+        reference["content_plus_style"] = (objective.content_weight * reference["content"]
+                                           + objective.style_weight * reference["style"])
+        reference["seconds"] = round(time.perf_counter() - start, 1)
+        cache.put(key, reference)
+        log(f"gatys {Path(photo_path).name} x {Path(style_path).stem}: "
+            f"{reference['content_plus_style']:.3f} in {reference['seconds']} s")
+    return reference
+
+
 def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path], styles: list[Path],
              size: int = 384, objective: StyleObjective = StyleObjective(), gatys_steps: int = 300,
              gatys_photos: int | None = None, cache: GatysCache | None = None,
-             log: Callable[[str], None] = print) -> dict:
+             log: Callable[[str], None] = print, gatys_compute: bool = True) -> dict:
     """Score ``stylize(photo, style_index)`` on every photo x style.
 
     photos are loaded with their longer side ``size``; styles likewise (the scale the networks
     train at). Gatys references run for the first ``gatys_photos`` photos of each style (all when
-    None; 0 for none), from the cache where possible. Returns a JSON-ready dict with per-pair
+    None; 0 for none), from the cache where possible (and only from it if ``gatys_compute`` is
+    False). Returns a JSON-ready dict with per-pair
     figures and per-style and overall summaries.
     """
     cache = cache or GatysCache(None)
@@ -98,20 +124,12 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
                     "photo_itself": photo_terms[s_index],
                     "style_fraction": terms["style"] / max(photo_terms[s_index]["style"], 1e-12)}
             if p_index < limit and gatys_steps > 0:
-                key = cache_key(photo_path, style_path, size, gatys_steps, objective)
-                reference = cache.get(key)
-                if reference is None:
-                    start = time.perf_counter()
-                    result = gatys.stylize(photo, style_images[s_index], objective, steps=gatys_steps)
-                    reference = dict(result.losses)
-                    reference["content_plus_style"] = (objective.content_weight * reference["content"]
-                                                       + objective.style_weight * reference["style"])
-                    reference["seconds"] = round(time.perf_counter() - start, 1)
-                    cache.put(key, reference)
-                    log(f"gatys {Path(photo_path).name} x {Path(style_path).stem}: "
-                        f"{reference['content_plus_style']:.3f} in {reference['seconds']} s")
-                pair["gatys"] = reference
-                pair["ratio_to_gatys"] = terms["content_plus_style"] / max(reference["content_plus_style"], 1e-12)
+                reference = gatys_reference(photo_path, style_path, size, gatys_steps, objective, cache, log,
+                                            photo, style_images[s_index], compute=gatys_compute)
+                if reference is not None:
+                    pair["gatys"] = reference
+                    pair["ratio_to_gatys"] = terms["content_plus_style"] / max(reference["content_plus_style"],
+                                                                               1e-12)
             pairs.append(pair)
     return {"size": size, "objective": objective.as_dict(), "gatys_steps": gatys_steps,
             "photos": [Path(p).name for p in photos], "styles": [Path(s).stem for s in styles],

@@ -200,7 +200,7 @@ def save_style_network(transformer, saved_model_dir, multiple: int | None = None
             pad_h, pad_w = (-h) % multiple, (-w) % multiple
             padded = tf.pad(content, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
             out = self.net([padded, style], training=False)
-            return {"stylized": out[:, :h, :w, :]}
+            return {"stylized": tf.clip_by_value(out[:, :h, :w, :], 0.0, 255.0)}
 
     module = StyleNetwork(transformer)
     saved_model_dir = Path(saved_model_dir)

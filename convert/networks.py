@@ -14,10 +14,14 @@ cheap to train on two CPU cores and to run in a browser:
   followed by a convolution instead of transposed convolutions (Odena et al. 2016, "Deconvolution
   and Checkerboard Artifacts").
 
-The output is ``255 * sigmoid(logit(content / 255) + residual)`` with the last convolution starting
-at zero, so the untrained network is the identity. A pilot here without such a path from input to
-output collapsed into one texture for every photo; starting from the photo keeps content in play
-from the first step (../shared/notes/python.md).
+The output is ``content + 127.5 * residual`` with the last convolution starting at zero, so the
+untrained network is the identity. A pilot here without such a path from input to output collapsed
+into one texture for every photo; starting from the photo keeps content in play from the first step
+(../shared/notes/python.md). The head is linear, unbounded while training and clipped to [0, 255]
+only when an image is made (:func:`stylize`, the exported graph): a 627-step pilot with a squashing
+head, ``255 * sigmoid(logit(content / 255) + residual)``, blew highlights out to white, since a
+pixel pushed into the sigmoid's flat tail gets almost no gradient to come back. Training instead
+penalises values outside [0, 255] (:func:`out_of_range`).
 
 Inputs: ``content`` (batch, H, W, 3) RGB in [0, 255] and ``style`` (batch, n_styles) style weights
 (one-hot for one style, a convex mix to blend). H and W should be multiples of 4.
@@ -134,12 +138,18 @@ class NearestUpsample(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="deepstyle")
 class ResidualOutput(layers.Layer):
-    """255 * sigmoid(logit(content / 255) + residual): the identity when the residual is zero."""
+    """content + 127.5 * residual: the identity when the residual is zero; linear, so never saturated."""
 
     def call(self, inputs):
         content, residual = inputs
-        p = ops.clip(content / 255.0, 0.01, 0.99)
-        return 255.0 * ops.sigmoid(ops.log(p / (1.0 - p)) + residual)
+        return content + 127.5 * residual
+
+
+def out_of_range(images):
+    """Per image, the mean square of how far pixels fall outside [0, 255], in units of 255."""
+    below = ops.relu(-images)
+    above = ops.relu(images - 255.0)
+    return ops.mean(ops.square((below + above) / 255.0), axis=(1, 2, 3))
 
 
 def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True, multiplier=10.0):
@@ -193,7 +203,7 @@ def stylize(transformer: keras.Model, image, style_vector, multiple: int | None 
     """Run ``transformer`` on one HxWx3 image in [0, 255] with style weights ``style_vector``.
 
     The image is reflect-padded to a multiple of ``multiple`` (default :func:`padding_multiple`)
-    and the output cropped back, so any size works. Returns a float32 array HxWx3 in [0, 255].
+    and the output cropped back, so any size works. Returns a float32 array HxWx3, clipped to [0, 255].
     """
     import numpy as np
 
@@ -204,7 +214,7 @@ def stylize(transformer: keras.Model, image, style_vector, multiple: int | None 
     padded = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect") if ph or pw else image
     style = np.asarray(style_vector, np.float32).reshape(1, -1)
     out = transformer([padded[None], style], training=False)
-    return np.asarray(out)[0, :h, :w]
+    return np.clip(np.asarray(out)[0, :h, :w], 0.0, 255.0)
 
 
 def johnson_reference(name: str = "johnson") -> keras.Model:

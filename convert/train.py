@@ -121,6 +121,10 @@ class CropBatches(keras.utils.PyDataset):
         return (content, style, ramp), np.zeros((self.batch,), np.float32)
 
 
+#: Weight of the penalty on output values outside [0, 255] (networks.out_of_range).
+RANGE_WEIGHT = 30.0
+
+
 class StyleTrainer(keras.Model):
     """Wraps the transformer with the frozen VGG16 loss network and the styles' targets."""
 
@@ -131,6 +135,11 @@ class StyleTrainer(keras.Model):
         self.extractor = vgg.feature_extractor(objective.taps)
         # (n_styles, C, C) per layer, constant during training.
         self.style_grams = {k: ops.convert_to_tensor(v) for k, v in style_grams.items()}
+
+    @property
+    def network(self) -> keras.Model:
+        """The network being trained, the one checkpoints hold."""
+        return self.transformer
 
     def call(self, inputs, training=False):
         content, style = inputs[0], inputs[1]  # (a third input, the ramp, is for the loss)
@@ -149,6 +158,9 @@ class StyleTrainer(keras.Model):
         t = self.terms(content, style, y_pred)
         o = self.objective
         total = o.content_weight * t["content"] + ramp * o.style_weight * t["style"] + o.tv_weight * t["tv"]
+        # The output head is linear (networks.ResidualOutput); images are clipped to [0, 255] when
+        # made, so values beyond it are penalised rather than saturated.
+        total = total + RANGE_WEIGHT * networks.out_of_range(y_pred)
         return ops.mean(total)
 
 
@@ -179,7 +191,7 @@ def save_checkpoint(run_dir: Path, trainer: StyleTrainer, step: int) -> None:
     weights = run_dir / f"transformer-{step:07d}.weights.h5"
     optim = run_dir / f"optimizer-{step:07d}.npz"
     partial = weights.with_name(weights.name.replace(".weights.h5", ".partial.weights.h5"))  # Keras wants the suffix
-    trainer.transformer.save_weights(partial)
+    trainer.network.save_weights(partial)
     os.replace(partial, weights)
     _atomic_write(optim, lambda p: _save_npz(p, [np.asarray(v) for v in trainer.optimizer.variables]))
     state = {"step": step, "weights": weights.name, "optimizer": optim.name, "time": time.time()}
@@ -205,7 +217,7 @@ def load_checkpoint(run_dir: Path, trainer: StyleTrainer) -> int:
     state = _read_state(run_dir)
     if state is None:
         return 0
-    trainer.transformer.load_weights(run_dir / state["weights"])
+    trainer.network.load_weights(run_dir / state["weights"])
     with np.load(run_dir / state["optimizer"]) as saved:
         values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     variables = trainer.optimizer.variables
@@ -224,8 +236,11 @@ class Monitor(keras.callbacks.Callback):
     """Checkpoints every ``save_every`` seconds, logs every ``log_every`` steps, renders every ``render_every``."""
 
     def __init__(self, run_dir: Path, val_photos: list[np.ndarray], style_names: list[str], steps: int,
-                 save_every: float, render_every: int, log_every: int = 10, log=print):
+                 save_every: float, render_every: int, log_every: int = 10, log=print,
+                 time_limit: float | None = None):
         super().__init__()
+        # Wall-clock budget in seconds, counted from here: training stops after the batch that passes it.
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
         self.run_dir, self.val_photos, self.style_names = run_dir, val_photos, style_names
         self.steps, self.save_every, self.render_every, self.log_every = steps, save_every, render_every, log_every
         self.log = log
@@ -258,6 +273,9 @@ class Monitor(keras.callbacks.Callback):
             self.save(step)
         if step >= self.steps:
             self.model.stop_training = True
+        if self.deadline is not None and time.monotonic() >= self.deadline and not self.model.stop_training:
+            self.log(f"\ntime limit reached at step {step}: saving and stopping")
+            self.model.stop_training = True  # on_train_end saves
 
     def on_train_end(self, logs=None):
         self.save(self.step())
@@ -346,7 +364,8 @@ def fit(model: keras.Model, data: CropBatches, callbacks, verbose: int = 1):
 
 
 def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size: int = 256,
-          save_every: float = 300.0, render_every: int = 250, jit_compile="auto", log=print) -> int:
+          save_every: float = 300.0, render_every: int = 250, jit_compile="auto", log=print,
+          time_limit: float | None = None) -> int:
     """Train (or resume) the run in ``run_dir``; returns the step reached."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -394,7 +413,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     if data.dropped:
         log(f"warning: {data.dropped} photos are smaller than the {recipe.crop} px crop and are not used")
     names = [Path(s).stem for s in recipe.styles]
-    monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log)
+    monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log, time_limit=time_limit)
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)  # `timeout`, schedulers: save first
     try:
         fit(trainer, data, [monitor])

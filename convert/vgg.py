@@ -59,11 +59,21 @@ def weights_path() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def load_weights() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Read the 13 conv layers' (kernel, bias) from the HED weights file, keyed by tap name."""
+    """Read the 13 conv layers' (kernel, bias) as float32, keyed by tap name.
+
+    From the HED weights file, or from a ``.npz`` holding ``relu1_1/kernel``, ``relu1_1/bias``, ...
+    (``scripts/pack_training_data.py`` writes one rounded to float16 for a remote GPU machine); such
+    a file may stop early, at the deepest tap its users need.
+    """
+    path = weights_path()
+    if path.suffix == ".npz":
+        with np.load(path) as saved:
+            return {tap: (saved[f"{tap}/kernel"].astype(np.float32), saved[f"{tap}/bias"].astype(np.float32))
+                    for tap in TAPS if f"{tap}/kernel" in saved.files}
     import h5py
 
     out = {}
-    with h5py.File(weights_path(), "r") as f:
+    with h5py.File(path, "r") as f:
         for b, n in enumerate(BLOCKS, start=1):
             for c in range(n):
                 # Keras 3 names a Sequential's layers conv2d, conv2d_1, conv2d_2 within each block.
@@ -71,6 +81,19 @@ def load_weights() -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 group = f[f"block{b}/layers/{name}/vars"]
                 out[f"relu{b}_{c + 1}"] = (np.asarray(group["0"]), np.asarray(group["1"]))
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def weights_digest() -> str:
+    """sha256 (16 hex digits) of the loaded weights' values: equal for equal networks, whatever the file."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for tap, (kernel, bias) in load_weights().items():
+        h.update(tap.encode())
+        h.update(np.ascontiguousarray(kernel, np.float32).tobytes())
+        h.update(np.ascontiguousarray(bias, np.float32).tobytes())
+    return h.hexdigest()[:16]
 
 
 class CaffePreprocess(layers.Layer):
@@ -93,6 +116,9 @@ def last_tap(taps) -> str:
 def _build(taps: tuple[str, ...], pooling: str) -> keras.Model:
     weights = load_weights()
     deepest = TAPS.index(last_tap(taps))
+    missing = [tap for tap in TAPS[: deepest + 1] if tap not in weights]
+    if missing:
+        raise ValueError(f"the VGG16 weights at {weights_path()} stop before {missing[0]}")
     image = keras.Input(shape=(None, None, 3), name="image")
     x = CaffePreprocess(name="caffe_preprocess")(image)
     outputs = {}

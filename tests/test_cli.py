@@ -386,3 +386,13 @@ def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
     proc, _ = deepstyle("eval", "--run", tmp_path / "run", "--photos", photos, "-o", tmp_path / "r.txt",
                         cwd=tmp_path)
     assert_one_line_error(proc, "r.txt", ".json")
+
+
+def test_adain_train_rejects_an_unknown_holdout(tmp_path, train_inputs):
+    photos, styles = train_inputs
+    proc, seconds = deepstyle("adain-train", "--photos", photos, "--styles", styles, "--holdout", "nope.jpg",
+                              "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--holdout", "nope.jpg")
+    proc, _ = deepstyle("adain-train", "--photos", photos, "--styles", tmp_path / "missing", "--run",
+                        tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "missing", "no such file")

@@ -10,11 +10,37 @@ def net():
 
 
 def test_untrained_network_is_the_identity(net, chelsea_small):
-    """The last convolution starts at zero, so the output starts as the photo (values within the
-    logit clip, [2.55, 252.45], are returned exactly)."""
-    out = networks.stylize(net, chelsea_small, [1, 0, 0])
-    expected = np.clip(chelsea_small, 2.55, 252.45)
-    np.testing.assert_allclose(out, expected, atol=0.05)
+    """The last convolution starts at zero, so the output starts as the photo, white and black too."""
+    photo = np.array(chelsea_small, np.float32)
+    photo[:8] = 255.0
+    photo[-8:] = 0.0
+    out = networks.stylize(net, photo, [1, 0, 0])
+    np.testing.assert_allclose(out, photo, atol=1e-3)
+
+
+def test_output_head_is_linear_and_stylize_clips():
+    """A white pixel pushed brighter still has its full gradient (no squashing tail to get stuck in),
+    and only the image made from it is clipped."""
+    head = networks.ResidualOutput()
+    content = np.full((1, 2, 2, 3), 255.0, np.float32)
+    residual = np.full((1, 2, 2, 3), 0.4, np.float32)
+    out = np.asarray(head([content, residual]))
+    np.testing.assert_allclose(out, 255.0 + 127.5 * 0.4)
+    np.testing.assert_allclose(np.asarray(head([content, -residual])), 255.0 - 127.5 * 0.4)
+    over = networks.out_of_range(out)
+    np.testing.assert_allclose(np.asarray(over), [(127.5 * 0.4 / 255) ** 2], rtol=1e-5)
+    assert float(np.asarray(networks.out_of_range(np.full((1, 2, 2, 3), 128.0, np.float32)))[0]) == 0.0
+
+
+def test_stylize_clips_to_the_displayable_range():
+    import keras
+
+    image = keras.Input((None, None, 3))
+    style = keras.Input((1,))
+    doubled = keras.layers.Rescaling(2.0)(image)
+    model = keras.Model([image, style], doubled)
+    out = networks.stylize(model, np.full((8, 8, 3), 200.0, np.float32), [1], multiple=4)
+    assert out.max() == 255.0 and out.min() == 255.0
 
 
 def test_any_size_is_padded_and_cropped(net):

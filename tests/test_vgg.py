@@ -61,3 +61,38 @@ def test_weights_file_is_the_known_hed_release():
 def test_unknown_tap_is_rejected():
     with pytest.raises(ValueError, match="unknown VGG16 taps"):
         vgg.feature_extractor(["relu6_1"])
+
+
+@pytest.fixture
+def fresh_weights(monkeypatch):
+    """Clears the cached weights and networks before and after a test that swaps the weights file."""
+    def clear():
+        vgg.load_weights.cache_clear()
+        vgg.weights_digest.cache_clear()
+        vgg._build.cache_clear()
+
+    clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    clear()
+
+
+def test_float16_npz_weights_stop_early_and_change_the_digest(tmp_path, fresh_weights):
+    full = vgg.load_weights()
+    digest = vgg.weights_digest()
+    reference = np.asarray(vgg.feature_extractor(["relu2_1"])(np.full((1, 16, 16, 3), 90.0, np.float32))["relu2_1"])
+    arrays = {}
+    for tap in ("relu1_1", "relu1_2", "relu2_1"):
+        arrays[f"{tap}/kernel"] = full[tap][0].astype(np.float16)
+        arrays[f"{tap}/bias"] = full[tap][1].astype(np.float16)
+    np.savez(tmp_path / "vgg.npz", **arrays)
+    fresh_weights.setenv(vgg.WEIGHTS_ENV, str(tmp_path / "vgg.npz"))
+    vgg.load_weights.cache_clear()
+    vgg.weights_digest.cache_clear()
+    vgg._build.cache_clear()
+    assert list(vgg.load_weights()) == ["relu1_1", "relu1_2", "relu2_1"]
+    assert vgg.weights_digest() != digest
+    out = np.asarray(vgg.feature_extractor(["relu2_1"])(np.full((1, 16, 16, 3), 90.0, np.float32))["relu2_1"])
+    np.testing.assert_allclose(out, reference, rtol=1e-2, atol=1e-2 * np.abs(reference).max())
+    with pytest.raises(ValueError, match="stop before relu2_2"):
+        vgg.feature_extractor(["relu2_2"])

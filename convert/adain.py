@@ -1,0 +1,342 @@
+"""Arbitrary style transfer with adaptive instance normalisation (Huang & Belongie 2017).
+
+"Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization": a fixed VGG encoder
+maps content and style images to features; AdaIN gives the content features the style features'
+channel means and standard deviations (eq. 8),
+
+    AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y),
+
+and a trained decoder maps the result back to an image. Any painting or photo is a style, with no
+training per style; alpha in [0, 1] blends the target features with the content's (the
+content/style trade-off, their eq. 14) and convex mixes of styles' statistics interpolate styles.
+
+Choices made here
+* Encoder: VGG16 up to relu4_1 (the paper uses VGG19; relu4_1 is the same depth in blocks), with
+  the bundled weights of :mod:`convert.vgg`. 2.9 M parameters, frozen.
+* Decoder: the paper's mirrored decoder at a quarter of its widths (512 -> 128, then 128/64/32
+  channels instead of 256/128/64), 0.88 M parameters instead of 3.5 M, so that encoder and decoder
+  together stay within a few megabytes for the browser. Nearest upsampling and reflection padding
+  as in the paper; a linear output, clipped to [0, 255] only when an image is made, with values
+  outside the range penalised in training (as for the fast networks, :mod:`convert.networks`).
+* Loss (their eqs. 11-13): content loss between the output's relu4_1 and the AdaIN target, plus
+  ``style_weight`` times the mean/std style loss on relu1_1 .. relu4_1, both relative squared errors
+  as everywhere in :mod:`convert.losses`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from . import images, losses, networks, train, vgg
+
+ENCODER_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+DEFAULT_DECODER_WIDTHS = (128, 64, 32)
+#: Typical root mean square of relu4_1 activations (measured on photos-val and the gallery paintings).
+FEATURE_SCALE = 10.0
+#: Height and width must be multiples of this (three 2x poolings in the encoder).
+MULTIPLE = 8
+
+
+def encoder() -> keras.Model:
+    """The frozen VGG16 encoder, images in [0, 255] -> {tap: features} for relu1_1 .. relu4_1."""
+    return vgg.feature_extractor(ENCODER_TAPS)
+
+
+def adaptive_instance_norm(content, style_mean, style_std, eps: float = 1e-5):
+    """AdaIN (Huang & Belongie 2017, eq. 8): content features with the style's channel statistics.
+
+    ``content`` (batch, H, W, C); ``style_mean`` and ``style_std`` (batch, C).
+    """
+    mean, std = losses.mean_std(content, eps)
+    normalised = (content - mean[:, None, None, :]) / std[:, None, None, :]
+    return normalised * style_std[:, None, None, :] + style_mean[:, None, None, :]
+
+
+def decoder(widths=DEFAULT_DECODER_WIDTHS, name: str = "decoder") -> keras.Model:
+    """relu4_1-sized features (batch, H/8, W/8, 512) -> image (batch, H, W, 3), about [0, 255]."""
+    w1, w2, w3 = widths
+    features = keras.Input((None, None, vgg.CHANNELS["relu4_1"]), name="features")
+
+    def conv(x, filters, label, relu=True):
+        x = networks.ReflectPad(1, name=f"{label}_pad")(x)
+        x = layers.Conv2D(filters, 3, padding="valid", name=f"{label}_conv")(x)
+        return layers.ReLU(name=f"{label}_relu")(x) if relu else x
+
+    # relu4_1 activations have a root mean square of about 10 on photos and paintings alike: scale
+    # them to about 1, and the output from about [-1, 1] to [0, 255], so that a freshly initialised
+    # decoder starts near the displayable range.
+    x = layers.Rescaling(1 / FEATURE_SCALE, name="features_scale")(features)
+    x = conv(x, w1, "dec4_1")
+    x = networks.NearestUpsample(2, name="up3")(x)
+    x = conv(x, w1, "dec3_2")
+    x = conv(x, w2, "dec3_1")
+    x = networks.NearestUpsample(2, name="up2")(x)
+    x = conv(x, w2, "dec2_2")
+    x = conv(x, w3, "dec2_1")
+    x = networks.NearestUpsample(2, name="up1")(x)
+    x = conv(x, w3, "dec1_2")
+    x = conv(x, 3, "dec1_1", relu=False)
+    image = layers.Rescaling(127.5, offset=127.5, name="image")(x)
+    return keras.Model(features, image, name=name)
+
+
+def style_statistics(style_images) -> dict:
+    """{tap: (mean, std)} of a batch of style images (batch, H, W, 3) in [0, 255]."""
+    feats = encoder()(ops.convert_to_tensor(style_images, "float32"))
+    return {tap: losses.mean_std(feats[tap]) for tap in ENCODER_TAPS}
+
+
+def mix_statistics(stats: list[dict], weights) -> dict:
+    """Interpolate styles by a convex mix of their statistics (Huang & Belongie 2017, sec. 7.3)."""
+    weights = np.asarray(weights, np.float32) / np.sum(weights)
+    return {tap: tuple(sum(w * np.asarray(s[tap][i]) for w, s in zip(weights, stats)) for i in range(2))
+            for tap in stats[0]}
+
+
+def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0):
+    """Stylise one HxWx3 image in [0, 255]; ``style`` is an image or precomputed :func:`style_statistics`.
+
+    The content is reflect-padded to a multiple of 8 and cropped back. Returns HxWx3 float32 in [0, 255].
+    """
+    image = np.asarray(content_image, np.float32)
+    h, w = image.shape[:2]
+    ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+    padded = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect") if ph or pw else image
+    stats = style if isinstance(style, dict) else style_statistics(np.asarray(style, np.float32)[None])
+    content = encoder()(padded[None])["relu4_1"]
+    mean, std = stats["relu4_1"]
+    target = adaptive_instance_norm(content, ops.reshape(mean, (1, -1)), ops.reshape(std, (1, -1)))
+    target = alpha * target + (1.0 - alpha) * content
+    out = np.asarray(dec(target))[0, :h, :w]
+    return np.clip(out, 0.0, 255.0)
+
+
+class AdaINTrainer(keras.Model):
+    """Trains the decoder: content loss on the AdaIN target, mean/std style loss on relu1_1..relu4_1."""
+
+    def __init__(self, dec: keras.Model, style_weight: float, tv_weight: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = dec
+        self.style_weight, self.tv_weight = style_weight, tv_weight
+        self.encoder = encoder()
+
+    @property
+    def network(self) -> keras.Model:
+        return self.decoder
+
+    def targets(self, content, style):
+        batch = ops.shape(content)[0]
+        feats = self.encoder(ops.concatenate([content, style], axis=0))
+        style_stats = {tap: losses.mean_std(f[batch:]) for tap, f in feats.items()}
+        target = adaptive_instance_norm(feats["relu4_1"][:batch], *style_stats["relu4_1"])
+        return target, style_stats
+
+    def call(self, inputs, training=False):
+        content, style = inputs
+        target, _ = self.targets(content, style)
+        return self.decoder(target, training=training)
+
+    def terms(self, content, style, out):
+        target, style_stats = self.targets(content, style)
+        feats = self.encoder(out)
+        content_term = losses.content_loss(feats["relu4_1"], target)
+        style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in ENCODER_TAPS)
+        style_term = style_term / len(ENCODER_TAPS)
+        return {"content": content_term, "style": style_term, "tv": losses.total_variation(out),
+                "range": networks.out_of_range(out)}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        t = self.terms(x[0], x[1], y_pred)
+        total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
+                 + train.RANGE_WEIGHT * t["range"])
+        return ops.mean(total)
+
+
+class PairBatches(keras.utils.PyDataset):
+    """Random same-size crops of photos (content) and paintings (style); batch i is step first_step + i."""
+
+    def __init__(self, photos, paintings, batch: int, crop: int, batches: int, seed: int, first_step: int = 0):
+        super().__init__()
+        self.photos = [p for p in photos if min(p.shape[:2]) >= crop]
+        self.paintings = [p for p in paintings if min(p.shape[:2]) >= crop]
+        if not self.photos or not self.paintings:
+            raise ValueError(f"need photos and style images at least {crop} px on their shorter side")
+        self.batch, self.crop, self.batches, self.seed, self.first_step = batch, crop, batches, seed, first_step
+
+    def __len__(self):
+        return self.batches
+
+    def _crops(self, rng, pool):
+        out = np.empty((self.batch, self.crop, self.crop, 3), np.float32)
+        for i in range(self.batch):
+            image = pool[rng.integers(len(pool))]
+            y = rng.integers(image.shape[0] - self.crop + 1)
+            x = rng.integers(image.shape[1] - self.crop + 1)
+            patch = image[y: y + self.crop, x: x + self.crop]
+            out[i] = patch[:, ::-1] if rng.random() < 0.5 else patch
+        return out
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng((self.seed, self.first_step + index))
+        return (self._crops(rng, self.photos), self._crops(rng, self.paintings)), np.zeros((self.batch,), np.float32)
+
+
+@dataclass
+class AdaINRecipe:
+    """Everything that defines a decoder training run; saved beside its checkpoints."""
+
+    photos: str
+    styles: list[str]  # folders or files of style images
+    holdout: list[str] = field(default_factory=list)  # style file names never trained on
+    steps: int = 20000
+    batch: int = 8
+    crop: int = 256
+    scale: int = 384
+    learning_rate: float = 1e-4
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    widths: tuple[int, ...] = DEFAULT_DECODER_WIDTHS
+    seed: int = 0
+
+    def build_decoder(self) -> keras.Model:
+        return decoder(tuple(self.widths))
+
+
+def style_files(sources, holdout=()) -> list[Path]:
+    """Image files of ``sources`` (folders or files), without those named in ``holdout``."""
+    out = []
+    for source in sources:
+        source = Path(source)
+        out.extend(images.list_images(source) if source.is_dir() else [source])
+    held = set(holdout)
+    return [p for p in out if p.name not in held]
+
+
+class AdaINMonitor(train.Monitor):
+    """Renders validation photos x validation styles (the held-out paintings) with the loss figures."""
+
+    def __init__(self, run_dir, val_photos, val_styles, steps, save_every, render_every, log=print,
+                 time_limit=None):
+        super().__init__(run_dir, val_photos, [f"style{i}" for i in range(len(val_styles))], steps, save_every,
+                         render_every, log=log, time_limit=time_limit)
+        self.val_styles = val_styles
+
+    def render(self, step: int):
+        if not self.val_photos or not self.val_styles:
+            return
+        trainer = self.model
+        header = [np.full_like(self.val_photos[0], 255.0, np.float32)]
+        header += [_fit(s, self.val_photos[0].shape[:2]) for s in self.val_styles]
+        rows, figures = [header], []
+        stats = [style_statistics(s[None].astype(np.float32)) for s in self.val_styles]
+        for photo in self.val_photos:
+            row = [photo.astype(np.float32)]
+            for s, st in zip(self.val_styles, stats):
+                out = stylize(trainer.decoder, photo, st)
+                row.append(out)
+                crop = min(photo.shape[0], photo.shape[1], s.shape[0], s.shape[1]) // 8 * 8
+                t = trainer.terms(photo[None, :crop, :crop].astype(np.float32),
+                                  s[None, :crop, :crop].astype(np.float32), out[None, :crop, :crop])
+                figures.append({k: float(np.asarray(v)[0]) for k, v in t.items()})
+            rows.append(row)
+        renders = self.run_dir / "renders"
+        renders.mkdir(parents=True, exist_ok=True)
+        images.save_image(renders / f"step-{step:07d}.jpg", train._grid(rows))
+        mean = {k: float(np.mean([f[k] for f in figures])) for k in figures[0]}
+        self._append_log({"step": step, "val": mean, "time": time.time()})
+        self.log(f"\nstep {step}: val content {mean['content']:.3f} style {mean['style']:.4f} "
+                 f"-> {renders / f'step-{step:07d}.jpg'}")
+
+
+def _fit(image: np.ndarray, shape) -> np.ndarray:
+    """``image`` centre-cropped and scaled to fill ``shape`` (for the renders' header row)."""
+    from PIL import Image
+
+    h, w = shape
+    im = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+    scale = max(h / im.height, w / im.width)
+    im = im.resize((max(w, round(im.width * scale)), max(h, round(im.height * scale))), Image.BILINEAR)
+    left, top = (im.width - w) // 2, (im.height - h) // 2
+    return np.asarray(im.crop((left, top, left + w, top + h)), np.float32)
+
+
+def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 3, val_size: int = 256,
+                save_every: float = 300.0, render_every: int = 500, jit_compile="auto", log=print,
+                time_limit: float | None = None) -> int:
+    """Train (or resume) the decoder in ``run_dir``; returns the step reached."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    recipe_path = run_dir / "recipe.json"
+    if (run_dir / "state.json").exists():
+        if not recipe_path.exists():
+            raise train.RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json")
+        saved = json.loads(recipe_path.read_text())
+        if list(saved.get("widths", [])) != list(recipe.widths):
+            raise train.RecipeMismatch(f"{run_dir} holds a decoder of other widths; use a new run folder")
+    train._atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
+    keras.utils.set_random_seed(recipe.seed)
+
+    log(f"loading photos from {recipe.photos} at {recipe.scale} px")
+    photos, _ = train.load_folder(recipe.photos, recipe.scale, log=log)
+    paintings = []
+    for path in style_files(recipe.styles, recipe.holdout):
+        try:
+            paintings.append(np.round(images.load_image(path, size=recipe.scale)).astype(np.uint8))
+        except images.ImageError as error:
+            log(f"warning: skipping {error}")
+    val, val_styles = [], []
+    if val_folder:
+        val = train.load_folder(val_folder, val_size, log=log)[0][:val_count]
+        held = [p for p in style_files(recipe.styles) if p.name in set(recipe.holdout)]
+        val_styles = [np.asarray(images.load_image(p, size=val_size), np.float32) for p in held[:6]]
+    log(f"{len(photos)} photos, {len(paintings)} style images, {len(recipe.holdout)} held out")
+
+    dec = recipe.build_decoder()
+    trainer = AdaINTrainer(dec, recipe.style_weight, recipe.tv_weight)
+    if jit_compile == "auto":
+        jit_compile = keras.backend.backend() in ("tensorflow", "jax")
+    trainer.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=jit_compile)
+    probe = np.zeros((1, 16, 16, 3), np.float32)
+    trainer((probe, probe))
+    trainer.optimizer.build(trainer.trainable_variables)
+    start = train.load_checkpoint(run_dir, trainer)
+    trainer.optimizer.learning_rate.assign(recipe.learning_rate)
+    if start >= recipe.steps:
+        log(f"{run_dir}: already trained to step {start}")
+        return start
+    log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
+    data = PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start, recipe.seed, start)
+    monitor = AdaINMonitor(run_dir, val, val_styles, recipe.steps, save_every, render_every, log=log,
+                           time_limit=time_limit)
+    previous = signal.signal(signal.SIGTERM, train._raise_interrupt)
+    try:
+        train.fit(trainer, data, [monitor])
+    except KeyboardInterrupt:
+        monitor.save(monitor.step())
+        log(f"\ninterrupted: saved step {monitor.step()} to {run_dir}")
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return monitor.step()
+
+
+def load_run(run_dir) -> tuple[keras.Model, AdaINRecipe, int]:
+    """The decoder of a run folder at its latest checkpoint, with its recipe and step."""
+    run_dir = Path(run_dir)
+    state = train._read_state(run_dir)
+    if state is None or not (run_dir / "recipe.json").exists():
+        raise FileNotFoundError(f"{run_dir}: no AdaIN run with a checkpoint here")
+    saved = json.loads((run_dir / "recipe.json").read_text())
+    saved["widths"] = tuple(saved["widths"])
+    recipe = AdaINRecipe(**saved)
+    dec = recipe.build_decoder()
+    dec.load_weights(run_dir / state["weights"])
+    return dec, recipe, int(state["step"])

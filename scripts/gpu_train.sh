@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One training session on a GPU machine with JAX (no TensorFlow needed), in BUDGET seconds:
+#   * the 12-style gallery network (deepstyle train),
+#   * AdaIN decoders at the style weights ADAIN_WEIGHTS (deepstyle adain-train), four paintings held out,
+#   * Gatys-300 references for the evaluation (scripts/gatys_references.py), in SHARDS processes,
+# all at once on the one GPU. Every run is stopped with SIGTERM at the deadline, which saves its
+# checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files.
+#
+# Data comes from DATA (default .gpudata, written by scripts/pack_training_data.py), which holds
+# photos/, paintings/, styles/, photos-val/ and vgg16.npz. Keras and its two missing dependencies can
+# come as wheels in .whl/. Usage: BUDGET=480 OUTDIR=out/gpu scripts/gpu_train.sh
+set -u
+cd "$(dirname "$0")/.."
+DATA=${DATA:-.gpudata}
+OUTDIR=${OUTDIR:-out/gpu}
+BUDGET=${BUDGET:-480}
+GALLERY_STEPS=${GALLERY_STEPS:-100000}
+ADAIN_STEPS=${ADAIN_STEPS:-100000}
+GATYS_PHOTOS=${GATYS_PHOTOS:-6}
+SHARDS=${SHARDS:-2}
+ADAIN_WEIGHTS=${ADAIN_WEIGHTS:-10}
+CROP=${CROP:-256}
+BATCH=${BATCH:-8}
+# Training stops itself (and saves) this long after start-up; `timeout` is only the backstop.
+TRAIN_MIN=$(awk "BEGIN {print ($BUDGET - 90) / 60}")
+PY=${PY:-python3}
+HOLDOUT="van_gogh_starry_night_1889.jpg hokusai_great_wave_c1831.jpg munch_the_scream_1893.jpg kandinsky_composition_vii_1913.jpg"
+WORK=${WORK:-/tmp/deepstyle-gpu}
+rm -rf "$WORK"; mkdir -p "$WORK/logs" "$OUTDIR"
+
+if [ -z "${SKIP_WHEELS:-}" ] && [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site:$PWD
+else
+  export PYTHONPATH=$PWD
+fi
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
+export DEEPSTYLE_VGG_WEIGHTS=$DATA/vgg16.npz
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
+$PY -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__version__, jax.devices())" || exit 1
+
+start=$(date +%s)
+run() {  # name, command...: run in the background under the deadline, log to WORK/logs/name.log
+  local name=$1; shift
+  timeout -s TERM -k 45 "$BUDGET" "$@" > "$WORK/logs/$name.log" 2>&1 &
+}
+run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$DATA/styles" --run "$WORK/gallery" \
+  --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
+  --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN"
+for w in $ADAIN_WEIGHTS; do
+  # shellcheck disable=SC2086
+  run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$DATA/styles" \
+    --holdout $HOLDOUT --run "$WORK/adain-w$w" --val-photos "$DATA/photos-val" --steps "$ADAIN_STEPS" \
+    --batch "$BATCH" --crop "$CROP" --scale 384 --lr 2e-4 --style-weight "$w" --render-every 1500 \
+    --save-every-min 2 --time-limit-min "$TRAIN_MIN"
+done
+for ((i = 0; i < SHARDS; i++)); do
+  run "gatys-$i" $PY scripts/gatys_references.py --photos "$DATA/photos-val" --styles "$DATA/styles" --size 384 \
+    --steps 300 --max-photos "$GATYS_PHOTOS" --shard "$i/$SHARDS" --cache "$WORK/gatys-$i.json"
+done
+sleep 60; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
+wait
+echo "all stopped after $(( $(date +%s) - start )) s"
+for name in gallery $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done); do
+  tr '\r' '\n' < "$WORK/logs/$name.log" | grep -v '^\s*$' | grep -E 'step [0-9]+:|error|Error|saved|trained' | tail -8
+  tar -C "$WORK" -czf "$OUTDIR/$name.tar.gz" "$name"
+done
+tail -n 3 "$WORK"/logs/gatys-*.log
+ls "$WORK"/gatys-*.json >/dev/null 2>&1 && tar -C "$WORK" -czf "$OUTDIR/gatys.tar.gz" $(cd "$WORK" && ls gatys-*.json)
+for f in "$WORK"/logs/*.log; do tr '\r' '\n' < "$f" | grep -v '━' > "$f.txt"; done
+tar -C "$WORK/logs" -czf "$OUTDIR/logs.tar.gz" $(cd "$WORK/logs" && ls *.txt)
+ls -la "$OUTDIR"

@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+
+from convert import adain, losses
+
+
+def test_adain_gives_content_the_style_statistics():
+    rng = np.random.default_rng(0)
+    content = rng.normal(3.0, 2.0, (2, 6, 5, 4)).astype(np.float32)
+    style = rng.normal(-1.0, 0.5, (2, 7, 7, 4)).astype(np.float32)
+    s_mean, s_std = losses.mean_std(style)
+    out = adain.adaptive_instance_norm(content, s_mean, s_std)
+    o_mean, o_std = losses.mean_std(out)
+    np.testing.assert_allclose(np.asarray(o_mean), np.asarray(s_mean), atol=1e-4)
+    np.testing.assert_allclose(np.asarray(o_std), np.asarray(s_std), atol=1e-3)
+    # The spatial pattern is the content's: correlation 1 per channel.
+    a = np.asarray(out)[0, ..., 0].ravel()
+    assert np.corrcoef(a, content[0, ..., 0].ravel())[0, 1] > 0.999
+
+
+def test_decoder_size_and_shapes():
+    dec = adain.decoder()
+    assert 800_000 < dec.count_params() < 1_000_000  # a quarter of the paper's widths, for the browser
+    out = dec(np.zeros((1, 3, 5, 512), np.float32))
+    assert tuple(out.shape) == (1, 24, 40, 3)
+
+
+@pytest.fixture(scope="module")
+def small_decoder():
+    return adain.decoder((8, 8, 8))
+
+
+def test_stylize_any_size_clipped(small_decoder, chelsea_small, stripes_style):
+    out = adain.stylize(small_decoder, chelsea_small[:61, :90], stripes_style)
+    assert out.shape == (61, 90, 3) and out.min() >= 0 and out.max() <= 255
+
+
+def test_alpha_zero_is_the_content_features(small_decoder, chelsea_small, stripes_style):
+    """alpha 0 decodes the content's own features, the same as taking the content as its own style."""
+    photo = chelsea_small[:64, :64]
+    zero = adain.stylize(small_decoder, photo, stripes_style, alpha=0.0)
+    itself = adain.stylize(small_decoder, photo, photo, alpha=1.0)
+    np.testing.assert_allclose(zero, itself, atol=0.05)
+    assert np.abs(adain.stylize(small_decoder, photo, stripes_style) - zero).mean() > 0.01
+
+
+def test_mixing_statistics_is_convex(stripes_style, chelsea_small):
+    a = adain.style_statistics(stripes_style[None])
+    b = adain.style_statistics(chelsea_small[None])
+    half = adain.mix_statistics([a, b], [1, 1])
+    for tap in adain.ENCODER_TAPS:
+        np.testing.assert_allclose(half[tap][0], (np.asarray(a[tap][0]) + np.asarray(b[tap][0])) / 2, rtol=1e-5,
+                                   atol=1e-5)
+    same = adain.mix_statistics([a, a], [0.3, 0.7])
+    np.testing.assert_allclose(same["relu4_1"][1], np.asarray(a["relu4_1"][1]), rtol=1e-5)
+
+
+def test_pair_batches_are_a_function_of_the_step(chelsea_small, stripes_style):
+    photos = [chelsea_small.astype(np.uint8)]
+    paintings = [stripes_style.astype(np.uint8)]
+    a = adain.PairBatches(photos, paintings, batch=2, crop=32, batches=5, seed=3)
+    b = adain.PairBatches(photos, paintings, batch=2, crop=32, batches=3, seed=3, first_step=2)
+    (c1, s1), _ = a[2]
+    (c2, s2), _ = b[0]
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(s1, s2)
+    assert c1.shape == (2, 32, 32, 3)
+    with pytest.raises(ValueError, match="at least 200 px"):
+        adain.PairBatches(photos, paintings, batch=2, crop=200, batches=1, seed=0)
+
+
+def test_train_resumes_and_holds_out(tmp_path, chelsea_small, stripes_style):
+    from PIL import Image
+
+    photos, styles = tmp_path / "photos", tmp_path / "styles"
+    photos.mkdir()
+    styles.mkdir()
+    for i in range(2):
+        Image.fromarray(np.roll(chelsea_small, 9 * i, axis=1).astype(np.uint8)).save(photos / f"p{i}.png")
+    Image.fromarray(stripes_style.astype(np.uint8)).save(styles / "stripes.png")
+    Image.fromarray(np.flipud(stripes_style).astype(np.uint8)).save(styles / "held.png")
+    (photos / "broken.jpg").write_text("not an image")
+    recipe = adain.AdaINRecipe(photos=str(photos), styles=[str(styles)], holdout=["held.png"], steps=2,
+                               batch=1, crop=32, scale=64, widths=(8, 8, 8))
+    lines = []
+    run = tmp_path / "run"
+    assert adain.train_adain(recipe, run, val_folder=photos, val_size=48, render_every=2, log=lines.append) == 2
+    assert any("skipping" in line and "broken.jpg" in line for line in lines)
+    assert any("1 style images, 1 held out" in line for line in lines)
+    assert (run / "renders" / "step-0000002.jpg").exists()
+    recipe.steps = 3
+    assert adain.train_adain(recipe, run, log=lines.append) == 3
+    assert any("resuming at step 2" in line for line in lines)
+    dec, saved, step = adain.load_run(run)
+    assert step == 3 and saved.holdout == ["held.png"] and dec.count_params() > 0
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert any("val" in r for r in log)
