@@ -167,6 +167,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop (and save) after this many minutes of training, whatever the step")
     a.set_defaults(handler=run_adain_train)
 
+    x = sub.add_parser(
+        "export",
+        help="export a trained multi-style network to TensorFlow.js and record it in models/manifest.json",
+        description="Convert a run's latest checkpoint to a quantised TensorFlow.js graph model in "
+        "MODELS/ID/, render each style's thumbnail with the model, and add the model and its styles "
+        "(title, artist, year, licence, evaluation figures) to MODELS/manifest.json.",
+    )
+    x.add_argument("--run", type=Path, required=True, help="training run folder (its latest checkpoint)")
+    x.add_argument("--id", required=True, help="model id: lower-case letters, digits and '-'")
+    x.add_argument("--models", type=Path, default=Path("models"), help="models folder (default models)")
+    x.add_argument("--quantize", choices=("float16", "uint8", "none"), default="float16",
+                   help="weight quantisation (default float16)")
+    x.add_argument("--eval", type=Path, help="a `deepstyle eval` JSON whose per-style figures go in the manifest")
+    x.add_argument("--sample", type=Path,
+                   help="photo for the thumbnails (default: scikit-image's astronaut, if installed)")
+    x.add_argument("--thumb-size", type=_size, default=256, help="thumbnail longer side (default 256)")
+    x.set_defaults(handler=run_export)
+
     e = sub.add_parser(
         "eval",
         help="score a trained network against Gatys optimisation of the same objective",
@@ -282,6 +300,51 @@ def run_train(args) -> int:
     except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"trained to step {step}; checkpoint in {args.run}")
+    return 0
+
+
+def run_export(args) -> int:
+    import re
+
+    import numpy as np
+
+    if not re.fullmatch(r"[a-z0-9-]+", args.id):
+        raise UsageError(f"--id {args.id!r}: use lower-case letters, digits and '-'")
+    if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():
+        raise UsageError(f"{args.run}: no training run with a checkpoint (recipe.json, state.json) here")
+    evaluation = None
+    if args.eval is not None:
+        try:
+            results = json.loads(args.eval.read_text())
+            results["summary"]["per_style"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UsageError(f"{args.eval}: not a `deepstyle eval` results file") from None
+    if args.sample is not None:
+        sample = images.load_image(args.sample, size=args.thumb_size * 2)
+        credit = args.sample.name
+    else:
+        try:
+            import skimage.data
+        except ImportError:
+            raise UsageError("--sample PHOTO is needed (scikit-image, whose astronaut is the default, is not "
+                             "installed)") from None
+        from PIL import Image
+
+        im = Image.fromarray(skimage.data.astronaut())
+        im.thumbnail((args.thumb_size * 2,) * 2, Image.LANCZOS)
+        sample = np.asarray(im, np.float32)
+        credit = "scikit-image's astronaut (Eileen Collins, NASA, public domain), stylised by the model"
+    args.models.mkdir(parents=True, exist_ok=True)
+
+    from . import manifest
+
+    if args.eval is not None:
+        evaluation = manifest.style_evaluation(results)
+    try:
+        manifest.export_multi_style(args.run, args.models, args.id, None if args.quantize == "none" else args.quantize,
+                                    sample, credit, evaluation, args.thumb_size)
+    except manifest.ManifestError as error:
+        raise UsageError(f"{args.models / 'manifest.json'}: {error}") from None
     return 0
 
 

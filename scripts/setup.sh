@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Deep Style needs into the checkout: a Python venv in .venv (the package, its pinned
 # dependencies and test extras, every transitive version fixed by constraints.txt) and, where
-# package-lock.json exists, the npm packages.
+# package-lock.json exists, the npm packages; and Debian's chromium for the browser tests (apt, as root
+# or with password-less sudo; the browser tests are skipped without it).
 # Safe to run again: each step is skipped when its inputs have not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,15 @@ if [ -f package-lock.json ]; then
     echo "setup: installing npm packages" >&2
     npm ci --no-audit --no-fund --loglevel=error
     echo "$want" > node_modules/.deepstyle-stamp
+  fi
+fi
+
+# Browser tests drive Debian's chromium (a test tool's own browser download does not work offline).
+if [ ! -x /usr/bin/chromium ] && [ -z "${DEEPSTYLE_NO_BROWSER:-}" ] && command -v apt-get >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  echo "setup: installing chromium with apt (about 1 minute)" >&2
+  if ! ($sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium) >/dev/null 2>&1; then
+    echo "setup: could not install chromium; browser tests will be skipped (apt-get install chromium)" >&2
   fi
 fi

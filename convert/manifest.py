@@ -1,0 +1,137 @@
+"""models/manifest.json: the one description of shipped models and styles that the site reads.
+
+Its JSON Schema is ``models/manifest.schema.json`` (shared with the TypeScript engine, which reads the
+same file); :func:`validate` checks a manifest against it. :func:`export_multi_style` converts a
+trained multi-style network to a TensorFlow.js graph model, renders each style's thumbnail with the
+model itself (a stylised sample photo, not the painting) and records the model and its styles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import catalogue, images
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "models" / "manifest.schema.json"
+
+
+class ManifestError(ValueError):
+    """A manifest that does not follow models/manifest.schema.json."""
+
+
+def validate(manifest: dict) -> dict:
+    """Raise :class:`ManifestError` naming the first problem, or return the manifest."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(manifest), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
+        raise ManifestError(f"manifest {where}: {errors[0].message}")
+    model_ids = {m["id"] for m in manifest["models"]}
+    for style in manifest["styles"]:
+        if style["model"] not in model_ids:
+            raise ManifestError(f"style {style['id']} names model {style['model']}, which is not in the manifest")
+    ids = [s["id"] for s in manifest["styles"]]
+    if len(ids) != len(set(ids)):
+        raise ManifestError("style ids are not unique")
+    return manifest
+
+
+def load(path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        return {"schema": SCHEMA_VERSION, "models": [], "styles": []}
+    return validate(json.loads(path.read_text()))
+
+
+def save(manifest: dict, path) -> None:
+    validate(manifest)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def _file_entry(path: Path, root: Path) -> dict:
+    data = path.read_bytes()
+    return {"path": path.relative_to(root).as_posix(), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def style_evaluation(results: dict) -> dict:
+    """Per style id's stem: the figures of a `deepstyle eval` JSON worth showing with the style."""
+    out = {}
+    for stem, block in results["summary"]["per_style"].items():
+        entry = {"photos": block["pairs"], "size": results["size"], "content": round(block["content"], 4),
+                 "style": round(block["style"], 4), "style_fraction": round(block["style_fraction"], 4)}
+        if "ratio_to_gatys" in block:
+            entry.update(ratio_to_gatys=round(block["ratio_to_gatys"], 3), gatys_pairs=block["gatys_pairs"])
+        out[stem] = entry
+    return out
+
+
+def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None, sample: np.ndarray,
+                       sample_credit: str, evaluation: dict | None = None, thumb_size: int = 256,
+                       log=print) -> dict:
+    """Export the run's network to models_dir/model_id/ and record it in models_dir/manifest.json."""
+    from . import export, networks, train
+
+    models_dir = Path(models_dir)
+    manifest_path = models_dir / "manifest.json"
+    manifest = load(manifest_path)  # a broken manifest stops us before any work
+    transformer, recipe, step = train.load_run(run_dir)
+    out_dir = models_dir / model_id
+    with tempfile.TemporaryDirectory() as tmp:
+        export.save_style_network(transformer, Path(tmp) / "saved")
+        description = export.convert_saved_model(Path(tmp) / "saved", out_dir, quantize)
+    log(f"{out_dir}: {description['total_bytes']:,} bytes ({quantize or 'float32'} weights)")
+
+    n = len(recipe.styles)
+    thumbs = out_dir / "thumbnails"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    for old in thumbs.glob("*.jpg"):
+        old.unlink()
+    styles = []
+    for index, style_path in enumerate(recipe.styles):
+        meta = catalogue.describe(style_path)
+        image = networks.stylize(transformer, sample, np.eye(n, dtype=np.float32)[index])
+        thumb = thumbs / f"{meta['id']}.jpg"
+        images.save_image(thumb, _shrink(image, thumb_size))
+        entry = {**meta, "model": model_id, "index": index, "thumbnail": _file_entry(thumb, models_dir),
+                 "thumbnail_credit": sample_credit}
+        if evaluation and Path(style_path).stem in evaluation:
+            entry["evaluation"] = evaluation[Path(style_path).stem]
+        styles.append(entry)
+
+    recipe_record = {k: v for k, v in vars(recipe).items()}
+    recipe_record["widths"] = list(recipe.widths)
+    model = {
+        "id": model_id, "kind": "multi-style", "format": "tfjs-graph-model", "url": f"{model_id}/model.json",
+        "quantization": quantize,
+        "files": [{**f, "path": f"{model_id}/{f['path']}"} for f in description["files"]],
+        "total_bytes": description["total_bytes"],
+        "inputs": {"content": [1, -1, -1, 3], "style": [1, n]}, "output": "stylized",
+        "multiple": networks.padding_multiple(transformer),
+        "multiply_adds_per_pixel": round(networks.multiply_adds_per_pixel(transformer)),
+        "recipe": recipe_record, "trained": {"steps": step},
+    }
+    manifest["models"] = [m for m in manifest["models"] if m["id"] != model_id] + [model]
+    manifest["styles"] = [s for s in manifest["styles"] if s["model"] != model_id] + styles
+    save(manifest, manifest_path)
+    log(f"{manifest_path}: {len(manifest['models'])} models, {len(manifest['styles'])} styles")
+    return manifest
+
+
+def _shrink(image: np.ndarray, longer: int) -> np.ndarray:
+    from PIL import Image
+
+    im = Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
+    im.thumbnail((longer, longer), Image.LANCZOS)
+    return np.asarray(im, np.float32)

@@ -1,0 +1,115 @@
+import copy
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convert import manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+SHIPPED = MODELS / "manifest.json"
+PREDICT = ROOT / "scripts" / "tfjs_predict.mjs"
+HAVE_TFJS = (ROOT / "node_modules" / "@tensorflow" / "tfjs" / "package.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return json.loads(SHIPPED.read_text())
+
+
+def test_shipped_manifest_follows_the_schema_and_its_files(shipped):
+    manifest.validate(shipped)
+    for model in shipped["models"]:
+        for f in model["files"]:
+            data = (MODELS / f["path"]).read_bytes()
+            assert len(data) == f["bytes"] and hashlib.sha256(data).hexdigest() == f["sha256"], f["path"]
+        assert model["total_bytes"] == sum(f["bytes"] for f in model["files"])
+    for style in shipped["styles"]:
+        thumb = style["thumbnail"]
+        data = (MODELS / thumb["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == thumb["sha256"], thumb["path"]
+
+
+def test_gallery_has_twelve_described_styles_within_the_size_budget(shipped):
+    gallery = [s for s in shipped["styles"] if s["model"] == "gallery"]
+    assert len(gallery) == 12
+    assert sorted(s["index"] for s in gallery) == list(range(12))
+    model = next(m for m in shipped["models"] if m["id"] == "gallery")
+    assert model["inputs"]["style"] == [1, 12]
+    assert model["total_bytes"] <= 1_500_000  # all twelve styles together (issue 3's budget)
+    for style in gallery:
+        assert style["title"] and style["artist"] and style["licence"], style["id"]
+        assert "evaluation" in style and 0 < style["evaluation"]["style_fraction"] < 1.5, style["id"]
+    starry = next(s for s in gallery if s["id"] == "starry-night")
+    assert (starry["title"], starry["artist"], starry["year"]) == ("The Starry Night", "Vincent van Gogh", "1889")
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m: m["styles"][0].pop("title"), "'title' is a required property"),
+    (lambda m: m["models"][0]["files"][0].update(sha256="xyz"), "does not match"),
+    (lambda m: m["styles"][0].update(model="nope"), "names model nope"),
+    (lambda m: m["styles"][1].update(id=m["styles"][0]["id"]), "not unique"),
+    (lambda m: m.update(schema=2), "schema"),
+], ids=["no-title", "bad-sha", "unknown-model", "duplicate-id", "schema-version"])
+def test_validation_names_the_problem(shipped, change, words):
+    broken = copy.deepcopy(shipped)
+    change(broken)
+    with pytest.raises(manifest.ManifestError, match=words):
+        manifest.validate(broken)
+
+
+@pytest.mark.skipif(not HAVE_TFJS, reason="node_modules absent: run `npm ci`")
+def test_shipped_model_in_tfjs_matches_keras(shipped, chelsea_small, tmp_path):
+    """The exported, float16 gallery model in TensorFlow.js (Node) against the Keras checkpoint."""
+    from convert import networks, train
+
+    net, recipe, step = train.load_run(ROOT / "checkpoints" / "gallery")
+    model = next(m for m in shipped["models"] if m["id"] == "gallery")
+    assert model["trained"]["steps"] == step  # models/ is the committed checkpoint's export
+    x = chelsea_small[None, :, :90].astype("<f4")  # 64 x 90: padded inside the graph
+    worst = 0.0
+    for style in (np.eye(12, dtype="<f4")[0], np.eye(12, dtype="<f4")[7], np.full(12, 1 / 12, "<f4")):
+        np.save(tmp_path / "x.npy", x)
+        np.save(tmp_path / "s.npy", style[None])
+        proc = subprocess.run(["node", str(PREDICT), str(MODELS / "gallery"), str(tmp_path / "x.npy"),
+                               str(tmp_path / "y.npy"), "--input", f"style={tmp_path / 's.npy'}"],
+                              capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        y = np.load(tmp_path / "y.npy")[0]
+        expected = networks.stylize(net, x[0], style)
+        assert y.shape == expected.shape and y.min() >= 0 and y.max() <= 255
+        worst = max(worst, float(np.abs(y - expected).max()))
+        assert np.abs(y - expected).mean() < 0.5
+    print(f"max abs difference, tfjs float16 model vs Keras float32: {worst:.2f} (0-255)")
+    assert worst < 8.0
+
+
+@pytest.mark.slow
+def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_small, stripes_style):
+    from PIL import Image
+
+    from convert import train
+
+    styles = []
+    for name, image in (("a_style.png", stripes_style), ("b_style.png", np.flipud(stripes_style))):
+        Image.fromarray(image.astype(np.uint8)).save(tmp_path / name)
+        styles.append(str(tmp_path / name))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(chelsea_small.astype(np.uint8)).save(photos / "p.png")
+    recipe = train.Recipe(styles=styles, photos=str(photos), steps=1, batch=1, crop=32, scale=64,
+                          widths=(4, 8, 8), residual_blocks=1)
+    train.train(recipe, tmp_path / "run", log=lambda *a: None, jit_compile=False)
+    models = tmp_path / "models"
+    for _ in range(2):
+        result = manifest.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
+                                             log=lambda *a: None)
+    assert [m["id"] for m in result["models"]] == ["tiny"]
+    assert [s["id"] for s in result["styles"]] == ["a-style", "b-style"]
+    assert result["styles"][1]["index"] == 1 and result["styles"][0]["artist"] is None
+    manifest.validate(json.loads((models / "manifest.json").read_text()))
+    assert len(list((models / "tiny" / "thumbnails").glob("*.jpg"))) == 2

@@ -1,0 +1,134 @@
+"""End-to-end: the production build served under a sub-path, in headless Chromium.
+
+Builds web/ with BASE=/deep-style/, serves it with `vite preview`, and drives it with
+web/e2e/browser.mjs (playwright-core + Debian's chromium). The page's output pixels are compared
+with the Python model's output for the same input, on WebGL (SwiftShader here) and on WASM.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+BASE = "/deep-style/"
+
+pytestmark = [
+    pytest.mark.skipif(not (ROOT / "node_modules" / "playwright-core").is_dir(), reason="npm ci first"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site():
+    env = {**os.environ, "BASE": BASE}
+    subprocess.run(["npm", "run", "build", "--silent"], cwd=ROOT, env=env, check=True, capture_output=True,
+                   timeout=600)
+    port = _free_port()
+    server = subprocess.Popen(["npx", "vite", "preview", "--config", "web/vite.config.ts", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("vite preview did not start")
+        yield f"http://127.0.0.1:{port}{BASE}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def run_scenario(site, tmp_path, scenario, name="run"):
+    out = tmp_path / name
+    out.mkdir()
+    (out / "scenario.json").write_text(json.dumps(scenario))
+    proc = subprocess.run(["node", str(ROOT / "web" / "e2e" / "browser.mjs"), site, str(out / "scenario.json"), str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    report = json.loads((out / "report.json").read_text())
+    assert "error" not in report, report.get("error", "") + "\n" + "\n".join(report["console"][-20:]) + proc.stderr
+    assert report["foreign"] == [], f"requests left the site: {report['foreign']}"
+    return report, out
+
+
+def saved_pixels(out, name):
+    d = json.loads((out / f"{name}.json").read_text())
+    rgba = np.array(d["data"], np.float32).reshape(d["height"], d["width"], 4)
+    return rgba[..., :3]
+
+
+@pytest.fixture(scope="module")
+def photo_and_expected(tmp_path_factory, chelsea_small):
+    """A lossless test photo (odd size: the graph pads) and the Keras model's output for style 'great-wave'."""
+    from convert import networks, train
+
+    folder = tmp_path_factory.mktemp("site-input")
+    photo = np.clip(np.rint(chelsea_small[:, :94]), 0, 255).astype(np.uint8)  # 64 x 94
+    Image.fromarray(photo).save(folder / "photo.png")
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    index = next(s["index"] for s in manifest["styles"] if s["id"] == "great-wave")
+    net, recipe, _ = train.load_run(ROOT / "checkpoints" / "gallery")
+    expected = networks.stylize(net, photo.astype(np.float32), np.eye(len(recipe.styles), dtype=np.float32)[index])
+    return folder / "photo.png", photo, expected
+
+
+@pytest.mark.parametrize("query", ["?backend=webgl", "?nowebgl"], ids=["webgl", "wasm"])
+def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
+    path, photo, expected = photo_and_expected
+    report, out = run_scenario(site, tmp_path, {"query": query, "steps": [
+        {"upload": str(path)}, {"style": "great-wave"}, {"await": "done"}, {"save": "out"},
+        {"download": "full"}, {"square": "square"},
+    ]})
+    backend = "wasm" if "nowebgl" in query else "webgl"
+    assert f"on {backend}" in report["statuses"][-1]["text"], report["statuses"]
+    got = saved_pixels(out, "out")
+    assert got.shape == expected.shape
+    diff = np.abs(got - expected)
+    print(f"{backend}: page vs Python model, mean abs {diff.mean():.2f}, max {diff.max():.0f} (0-255)")
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+    assert np.abs(got - photo).mean() > 10  # it is stylised, not the photo
+    with Image.open(out / "full.png") as im:
+        assert im.size == (94, 64)
+        np.testing.assert_array_equal(np.asarray(im.convert("RGB"), np.float32), got)
+    with Image.open(out / "square.png") as im:
+        assert im.size == (1080, 1080)
+    assert report["downloads"]["full"]["suggested"] == "photo-great-wave.png"
+
+
+def test_bad_files_get_messages_and_the_page_keeps_working(site, tmp_path, photo_and_expected):
+    path, _, _ = photo_and_expected
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.jpg").write_bytes(b"")
+    (bad / "notes.jpg").write_text("this is not a picture")
+    (bad / "phone.heic").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    (bad / "cut.png").write_bytes(path.read_bytes()[:200])
+    steps = []
+    for name in ("empty.jpg", "notes.jpg", "phone.heic", "cut.png"):
+        steps += [{"upload": str(bad / name)}, {"await": "error"}]
+    steps += [{"upload": str(path)}, {"await": "done"}]
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": steps})
+    texts = [s["text"] for s in report["statuses"]]
+    assert "empty" in texts[0]
+    assert "not an image" in texts[1]
+    assert "HEIC" in texts[2]
+    assert "damaged" in texts[3]
+    assert texts[4].startswith("Done")

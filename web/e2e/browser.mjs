@@ -1,0 +1,70 @@
+// Drives the production site in headless Chromium (playwright-core, Debian's chromium) through one
+// scenario file and writes what it saw as JSON; tests/test_site.py builds the site, serves it,
+// writes the inputs and the Python model's expected outputs, runs this and asserts.
+//
+// Usage: node web/e2e/browser.mjs URL SCENARIO.json OUT_DIR
+// SCENARIO: {"query": "?backend=webgl", "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"}
+//            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}]}
+import { chromium } from 'playwright-core';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, scenarioPath, outDir] = process.argv.slice(2);
+const scenario = JSON.parse(readFileSync(scenarioPath, 'utf8'));
+const origin = new URL(url).origin;
+const report = { requests: [], foreign: [], statuses: [], console: [], saved: {}, downloads: {} };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+  timeout: 60_000,
+});
+try {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.on('request', (r) => {
+    report.requests.push(r.url());
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) report.foreign.push(r.url());
+  });
+  page.on('console', (m) => report.console.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => report.console.push(`pageerror: ${e.message}`));
+  await page.goto(url + (scenario.query || ''));
+  await page.waitForSelector('.style', { timeout: 120_000 });
+  const status = () => page.textContent('[data-testid=status]');
+  for (const step of scenario.steps) {
+    if (step.upload) {
+      await page.setInputFiles('[data-testid=file]', step.upload);
+    } else if (step.style) {
+      await page.click(`[data-style="${step.style}"]`);
+    } else if (step.await) {
+      const kind = step.await;
+      await page.waitForSelector(`[data-testid=status].${kind}`, { timeout: step.timeout || 300_000 });
+      report.statuses.push({ kind, text: await status() });
+    } else if (step.save) {
+      const pixels = await page.evaluate(() => {
+        const c = document.querySelector('[data-testid=output]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        return { width: c.width, height: c.height, data: Array.from(d.data) };
+      });
+      writeFileSync(join(outDir, `${step.save}.json`), JSON.stringify(pixels));
+      report.saved[step.save] = `${step.save}.json`;
+    } else if (step.download || step.square) {
+      const label = step.download ? 'Download PNG' : 'Download 1080 × 1080';
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`text=${label}`)]);
+      const name = step.download || step.square;
+      await download.saveAs(join(outDir, `${name}.png`));
+      report.downloads[name] = { file: `${name}.png`, suggested: download.suggestedFilename() };
+    } else if (step.screenshot) {
+      await page.screenshot({ path: join(outDir, `${step.screenshot}.png`), fullPage: true });
+    } else if (step.eval) {
+      report[step.as] = await page.evaluate(step.eval);
+    }
+  }
+  report.finalStatus = await status();
+} catch (error) {
+  report.error = String(error && error.stack || error);
+} finally {
+  writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 1));
+  await browser.close().catch(() => {});
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { backendOrder } from './backend';
+import { preserveColor, preservePixel } from './color';
+import { ManifestError, parseManifest, styleVector } from './manifest';
+import { fetchVerified, loadModel, ModelLoadError } from './models';
+import { stylize } from './stylize';
+import { planTiles, TileBlender, tileWeights } from './tiles';
+import { fitSize, sniff } from '../ui/photo';
+
+const MODELS = resolve(__dirname, '../../../models');
+const shipped = () => JSON.parse(readFileSync(`${MODELS}/manifest.json`, 'utf8'));
+
+/** fetch() over the models folder on disk, optionally with one file damaged. */
+function diskFetch(damage?: string): typeof fetch {
+  return (async (url: string) => {
+    const path = url.replace(/^models\//, '');
+    try {
+      let bytes = new Uint8Array(readFileSync(`${MODELS}/${path}`));
+      if (damage && path === damage) bytes = bytes.map((b, i) => (i === 100 ? b ^ 0xff : b));
+      return new Response(bytes);
+    } catch {
+      return new Response('missing', { status: 404 });
+    }
+  }) as unknown as typeof fetch;
+}
+
+describe('manifest', () => {
+  it('accepts the shipped manifest and builds style vectors', () => {
+    const m = parseManifest(shipped());
+    expect(m.styles.length).toBe(12);
+    const v = styleVector(m, 'great-wave');
+    expect(v.length).toBe(12);
+    expect(v.reduce((a, b) => a + b)).toBe(1);
+    expect(v[m.styles.find((s) => s.id === 'great-wave')!.index]).toBe(1);
+    const mix = styleVector(m, 'great-wave', { 'great-wave': 1, 'starry-night': 3 });
+    expect(mix[m.styles.find((s) => s.id === 'starry-night')!.index]).toBeCloseTo(0.75);
+  });
+  it.each([
+    [(m: any) => { m.schema = 2; }, 'version 2'],
+    [(m: any) => { delete m.styles[0].title; }, 'styles/0/title'],
+    [(m: any) => { m.styles[0].model = 'nope'; }, 'names model nope'],
+    [(m: any) => { m.models[0].files[0].sha256 = 'abc'; }, 'sha256'],
+    [(m: any) => { m.models[0].files[0].path = '../etc/passwd'; }, 'unsafe'],
+    [(m: any) => { m.styles[1].id = m.styles[0].id; }, 'not unique'],
+  ])('names the problem %#', (change, words) => {
+    const m = shipped();
+    change(m);
+    expect(() => parseManifest(m)).toThrow(ManifestError);
+    expect(() => parseManifest(m)).toThrow(words as string);
+  });
+});
+
+describe('tiles', () => {
+  it('covers the image with overlapping tiles of the required multiple', () => {
+    const tiles = planTiles(3000, 2000, 1024, 64, 4);
+    expect(tiles.length).toBe(4 * 3); // 960 px steps: every overlap is at least 64 px
+    for (const t of tiles) {
+      expect(t.width % 4).toBe(0);
+      expect(t.x + t.width).toBeLessThanOrEqual(3000);
+    }
+    const covered = new Uint8Array(3000 * 2000);
+    for (const t of tiles) for (let y = t.y; y < t.y + t.height; y++) covered.fill(1, y * 3000 + t.x, y * 3000 + t.x + t.width);
+    expect(covered.every((c) => c === 1)).toBe(true);
+    expect(planTiles(500, 300, 1024, 64, 4)).toEqual([{ x: 0, y: 0, width: 500, height: 300 }]);
+  });
+  it('blends constant tiles back to the constant, seamlessly', () => {
+    const [w, h, overlap] = [300, 200, 32];
+    const tiles = planTiles(w, h, 128, overlap, 4);
+    const blender = new TileBlender(w, h, overlap);
+    for (const t of tiles) blender.add(t, new Float32Array(t.width * t.height * 3).fill(100));
+    const out = blender.result();
+    let [lo, hi] = [Infinity, -Infinity];
+    for (const v of out) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    expect(lo).toBeCloseTo(100, 4);
+    expect(hi).toBeCloseTo(100, 4);
+    const weights = tileWeights(tiles[1], w, h, overlap);
+    expect(weights[0]).toBeLessThan(0.05); // shared left edge fades in
+    expect(Math.max(...weights)).toBe(1); // full weight away from shared edges
+  });
+});
+
+describe('colour preservation', () => {
+  it('keeps the luminance of the stylised pixel and the chroma of the photo', () => {
+    const out = preservePixel([200, 50, 50], [50, 50, 200]);
+    const y = (p: number[]) => 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+    expect(y(out)).toBeCloseTo(y([200, 50, 50]), 0);
+    expect(out[2]).toBeGreaterThan(out[0]); // still the photo's blue
+    tf.setBackend('cpu');
+    const t = preserveColor(tf.tensor([[[200, 50, 50]]]), tf.tensor([[[50, 50, 200]]]));
+    const values = Array.from(t.dataSync());
+    t.dispose();
+    values.forEach((v, i) => expect(v).toBeCloseTo(out[i], 2));
+  });
+});
+
+describe('backend choice', () => {
+  it('prefers WebGL, then WASM, never cpu', () => {
+    expect(backendOrder()).toEqual(['webgl', 'wasm']);
+    expect(backendOrder('wasm')).toEqual(['wasm', 'webgl']);
+    expect(backendOrder(null, ['webgl'])).toEqual(['wasm']);
+    expect(backendOrder()).not.toContain('cpu');
+  });
+});
+
+describe('photo input', () => {
+  it('recognises formats by their first bytes', () => {
+    const bytes = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));
+    expect(sniff(new Uint8Array([0xff, 0xd8, 0xff]))).toBe('jpeg');
+    expect(sniff(new Uint8Array([0x89, 0x50, 0x4e, 0x47]))).toBe('png');
+    expect(sniff(bytes('\0\0\0\x18ftypheic'))).toBe('heic');
+    expect(sniff(bytes('<?xml version="1.0"?><svg>'))).toBe('svg');
+    expect(sniff(bytes('%PDF-1.7'))).toBe('pdf');
+    expect(sniff(bytes('hello'))).toBe('unknown');
+  });
+  it('fits without enlarging', () => {
+    expect(fitSize(4000, 3000, 1024)).toEqual({ width: 1024, height: 768 });
+    expect(fitSize(300, 200, 1024)).toEqual({ width: 300, height: 200 });
+  });
+});
+
+describe('models', () => {
+  it('refuses a damaged file', async () => {
+    const m = parseManifest(shipped());
+    const file = m.models[0].files[1];
+    await expect(fetchVerified('models', file, undefined, diskFetch(file.path))).rejects.toThrow(ModelLoadError);
+    await expect(fetchVerified('models', file, undefined, diskFetch(file.path))).rejects.toThrow('checksum');
+  });
+  it('stylises repeatedly without leaking tensors', async () => {
+    await tf.setBackend('cpu');
+    const m = parseManifest(shipped());
+    const seen: number[] = [];
+    const model = await loadModel('models', m, 'gallery', (loaded) => seen.push(loaded), diskFetch());
+    expect(seen.at(-1)).toBe(m.models[0].total_bytes);
+    const image = { width: 20, height: 14, data: new Uint8ClampedArray(20 * 14 * 4).map((_, i) => (i * 37) % 256) };
+    const vector = styleVector(m, 'starry-night');
+    const first = await stylize(model, image, vector);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) {
+      await stylize(model, image, vector, { strength: (i % 5) / 4, preserveColor: i % 2 === 0, tile: i % 3 === 0 ? 8 : 1024, overlap: 4 });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const again = await stylize(model, image, vector);
+    expect(Array.from(again.data)).toEqual(Array.from(first.data));
+    const zero = await stylize(model, image, vector, { strength: 0 });
+    for (let i = 0; i < image.data.length; i += 4) expect(zero.data[i]).toBe(image.data[i]);
+    model.dispose();
+  }, 120_000);
+});

@@ -1,0 +1,102 @@
+/**
+ * stylize(): run a multi-style network on an image of any size.
+ *
+ * Images up to `tile` px a side run in one pass; larger ones run as overlapping tiles whose outputs
+ * are cross-faded (tiles.ts). Strength blends the output towards the photo in pixel space; colour
+ * preservation keeps the photo's chroma (color.ts). Every tensor is freed: tf.tidy around each
+ * pass and explicit dispose of what leaves it; the only read from the GPU is one async data() per pass.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { preserveColor } from './color';
+import type { StyleModel } from './models';
+import { planTiles, TileBlender } from './tiles';
+
+/** RGBA pixels, as in ImageData (which satisfies it). */
+export interface RGBAImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export interface StylizeOptions {
+  /** 0 = the photo, 1 = the network's output (default 1). */
+  strength?: number;
+  /** Keep the photo's colours (luminance-only transfer). */
+  preserveColor?: boolean;
+  /** Largest side of one pass; larger images are tiled (default 1024). */
+  tile?: number;
+  /** Overlap between tiles in pixels (default 64). */
+  overlap?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const MAX_SIDE = 4096;
+
+function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h = image.height): Float32Array {
+  const out = new Float32Array(w * h * 3);
+  for (let j = 0; j < h; j++) {
+    for (let i = 0; i < w; i++) {
+      const s = 4 * ((y + j) * image.width + x + i);
+      const d = 3 * (j * w + i);
+      out[d] = image.data[s];
+      out[d + 1] = image.data[s + 1];
+      out[d + 2] = image.data[s + 2];
+    }
+  }
+  return out;
+}
+
+/** One pass of the network on RGB float pixels (h x w x 3); returns RGB float pixels. */
+async function runPass(model: StyleModel, rgb: Float32Array, width: number, height: number, style: Float32Array,
+  options: StylizeOptions): Promise<Float32Array> {
+  const strength = Math.min(1, Math.max(0, options.strength ?? 1));
+  const out = tf.tidy(() => {
+    const content = tf.tensor4d(rgb, [1, height, width, 3]);
+    const styleInput = tf.tensor2d(style, [1, style.length]);
+    let y = model.graph.execute({ content, style: styleInput }) as tf.Tensor;
+    y = tf.clipByValue(y, 0, 255);
+    if (options.preserveColor) y = preserveColor(y, content);
+    if (strength < 1) y = tf.add(content, tf.mul(tf.sub(y, content), strength));
+    return y;
+  });
+  try {
+    return (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
+}
+
+/** Stylise `image` with style weights `style` (StyleModel's manifest gives them: styleVector()). */
+export async function stylize(model: StyleModel, image: RGBAImage, style: Float32Array,
+  options: StylizeOptions = {}): Promise<RGBAImage> {
+  const { width, height } = image;
+  if (!(width > 0 && height > 0)) throw new Error('the image has no pixels');
+  if (Math.max(width, height) > MAX_SIDE) throw new Error(`the image is larger than ${MAX_SIDE} px on a side: scale it down first`);
+  const tile = options.tile ?? 1024;
+  const overlap = options.overlap ?? 64;
+  let rgb: Float32Array;
+  if (width <= tile && height <= tile) {
+    options.onProgress?.(0, 1);
+    rgb = await runPass(model, rgbFromRgba(image), width, height, style, options);
+    options.onProgress?.(1, 1);
+  } else {
+    const tiles = planTiles(width, height, tile, overlap, model.entry.multiple);
+    const blender = new TileBlender(width, height, overlap);
+    for (let k = 0; k < tiles.length; k++) {
+      options.onProgress?.(k, tiles.length);
+      const t = tiles[k];
+      const out = await runPass(model, rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, style, options);
+      blender.add(t, out);
+    }
+    options.onProgress?.(tiles.length, tiles.length);
+    rgb = blender.result();
+  }
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    data[4 * p] = Math.round(rgb[3 * p]);
+    data[4 * p + 1] = Math.round(rgb[3 * p + 1]);
+    data[4 * p + 2] = Math.round(rgb[3 * p + 2]);
+    data[4 * p + 3] = 255;
+  }
+  return { data, width, height };
+}

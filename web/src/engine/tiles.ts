@@ -1,0 +1,93 @@
+/**
+ * Tiling plan for images larger than one GPU pass can take, and the feathered blend that hides seams.
+ *
+ * Tiles overlap by `overlap` pixels; in the overlap each tile's weight ramps linearly from 0 to 1,
+ * so neighbouring outputs cross-fade instead of meeting at a hard edge. Tile sizes are multiples of
+ * `multiple` (what the network's strided layers need) where the image allows.
+ */
+
+export interface Tile {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+function starts(length: number, tile: number, overlap: number): number[] {
+  if (length <= tile) return [0];
+  const step = tile - overlap;
+  const count = Math.ceil((length - overlap) / step);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(Math.min(i * step, length - tile));
+  return [...new Set(out)];
+}
+
+/** Tiles covering width x height, each at most `tile` px a side, neighbours overlapping by `overlap`. */
+export function planTiles(width: number, height: number, tile: number, overlap: number, multiple = 1): Tile[] {
+  if (!(width > 0 && height > 0)) throw new Error('image has no pixels');
+  const t = Math.max(multiple, Math.floor(tile / multiple) * multiple);
+  if (overlap >= t) throw new Error('overlap must be smaller than the tile');
+  const tw = Math.min(t, width);
+  const th = Math.min(t, height);
+  const tiles: Tile[] = [];
+  for (const y of starts(height, th, overlap)) {
+    for (const x of starts(width, tw, overlap)) tiles.push({ x, y, width: tw, height: th });
+  }
+  return tiles;
+}
+
+/**
+ * Per-pixel blend weight of a tile: 1 inside, ramping to a small floor at edges shared with a
+ * neighbour (edges on the image border keep weight 1).
+ */
+export function tileWeights(tile: Tile, width: number, height: number, overlap: number): Float32Array {
+  const w = new Float32Array(tile.width * tile.height);
+  const ramp = (d: number) => (overlap <= 0 ? 1 : Math.min(1, (d + 0.5) / overlap));
+  for (let j = 0; j < tile.height; j++) {
+    const top = tile.y > 0 ? ramp(j) : 1;
+    const bottom = tile.y + tile.height < height ? ramp(tile.height - 1 - j) : 1;
+    for (let i = 0; i < tile.width; i++) {
+      const left = tile.x > 0 ? ramp(i) : 1;
+      const right = tile.x + tile.width < width ? ramp(tile.width - 1 - i) : 1;
+      w[j * tile.width + i] = Math.min(top, bottom) * Math.min(left, right);
+    }
+  }
+  return w;
+}
+
+/** Accumulates weighted tiles of RGB float data into one image; `result()` divides by the weights. */
+export class TileBlender {
+  private sum: Float32Array;
+  private weight: Float32Array;
+
+  constructor(readonly width: number, readonly height: number, readonly overlap: number) {
+    this.sum = new Float32Array(width * height * 3);
+    this.weight = new Float32Array(width * height);
+  }
+
+  add(tile: Tile, rgb: Float32Array | Uint8Array | Uint8ClampedArray): void {
+    const w = tileWeights(tile, this.width, this.height, this.overlap);
+    for (let j = 0; j < tile.height; j++) {
+      for (let i = 0; i < tile.width; i++) {
+        const k = j * tile.width + i;
+        const p = (tile.y + j) * this.width + tile.x + i;
+        const wk = w[k];
+        this.weight[p] += wk;
+        this.sum[3 * p] += wk * rgb[3 * k];
+        this.sum[3 * p + 1] += wk * rgb[3 * k + 1];
+        this.sum[3 * p + 2] += wk * rgb[3 * k + 2];
+      }
+    }
+  }
+
+  result(): Float32Array {
+    const out = new Float32Array(this.sum.length);
+    for (let p = 0; p < this.weight.length; p++) {
+      const w = this.weight[p] || 1;
+      out[3 * p] = this.sum[3 * p] / w;
+      out[3 * p + 1] = this.sum[3 * p + 1] / w;
+      out[3 * p + 2] = this.sum[3 * p + 2] / w;
+    }
+    return out;
+  }
+}

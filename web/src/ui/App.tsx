@@ -1,0 +1,223 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import {
+  initBackend, loadManifest, loadModel, stylize, styleVector,
+  type BackendName, type Manifest, type StyleEntry, type StyleModel,
+} from '../engine';
+import { fitSize, PhotoError, readPhoto } from './photo';
+import { SAMPLES } from './samples';
+
+const BASE = import.meta.env.BASE_URL;
+const MODELS = `${BASE}models/`;
+const SIZES = [
+  { label: 'Fast (512 px)', value: 512 },
+  { label: 'Large (1024 px)', value: 1024 },
+  { label: 'Full size (up to 4096 px)', value: 4096 },
+];
+
+type Status = { kind: 'idle' | 'busy' | 'error' | 'done'; text: string };
+
+function describe(style: StyleEntry): string {
+  return [style.artist, style.year].filter(Boolean).join(', ');
+}
+
+export function App() {
+  const [backend, setBackend] = useState<BackendName | null>(null);
+  const [manifest, setManifest] = useState<Manifest | null>(null);
+  const [styleId, setStyleId] = useState<string | null>(null);
+  const [photo, setPhoto] = useState<ImageBitmap | null>(null);
+  const [photoName, setPhotoName] = useState('photo');
+  const [strength, setStrength] = useState(1);
+  const [keepColors, setKeepColors] = useState(false);
+  const [size, setSize] = useState(512);
+  const [compare, setCompare] = useState(50);
+  const [status, setStatus] = useState<Status>({ kind: 'busy', text: 'Starting…' });
+  const [hasResult, setHasResult] = useState(false);
+  const models = useRef(new Map<string, Promise<StyleModel>>());
+  const source = useRef<HTMLCanvasElement>(null);
+  const output = useRef<HTMLCanvasElement>(null);
+  const run = useRef(0);
+
+  useEffect(() => {
+    (async () => {
+      try {
+        const params = new URLSearchParams(location.search);
+        const prefer = params.get('backend') as BackendName | null;
+        const name = await initBackend({
+          prefer,
+          exclude: params.get('nowebgl') !== null ? ['webgl'] : [],
+          wasmPaths: {
+            'tfjs-backend-wasm.wasm': wasmPlain,
+            'tfjs-backend-wasm-simd.wasm': wasmSimd,
+            'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+          },
+        });
+        setBackend(name);
+        const m = await loadManifest(`${MODELS}manifest.json`);
+        setManifest(m);
+        setStyleId(m.styles[0]?.id ?? null);
+        setStatus({ kind: 'idle', text: 'Choose a photo (or a sample) and a painting.' });
+      } catch (error) {
+        setStatus({ kind: 'error', text: (error as Error).message });
+      }
+    })();
+  }, []);
+
+  const getModel = useCallback((id: string) => {
+    if (!manifest) throw new Error('the model list is not loaded yet');
+    let p = models.current.get(id);
+    if (!p) {
+      p = loadModel(MODELS, manifest, id, (loaded, total) =>
+        setStatus({ kind: 'busy', text: `Downloading the style network… ${Math.round((100 * loaded) / total)}%` }));
+      p.catch(() => models.current.delete(id));
+      models.current.set(id, p);
+    }
+    return p;
+  }, [manifest]);
+
+  const acceptFile = useCallback(async (file: File | Blob | null | undefined, name = 'photo') => {
+    if (!file) return;
+    try {
+      const bitmap = await readPhoto(file as File);
+      setPhoto((old) => {
+        old?.close();
+        return bitmap;
+      });
+      setPhotoName(((file as File).name || name).replace(/\.[^.]+$/, ''));
+      setHasResult(false);
+    } catch (error) {
+      setStatus({ kind: 'error', text: error instanceof PhotoError ? error.message : `Could not read that file: ${(error as Error).message}` });
+    }
+  }, []);
+
+  const loadSample = useCallback(async (file: string) => {
+    const response = await fetch(`${BASE}samples/${file}`);
+    await acceptFile(await response.blob(), file);
+  }, [acceptFile]);
+
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent) => {
+      const item = Array.from(e.clipboardData?.items ?? []).find((i) => i.kind === 'file');
+      if (item) acceptFile(item.getAsFile());
+    };
+    window.addEventListener('paste', onPaste);
+    return () => window.removeEventListener('paste', onPaste);
+  }, [acceptFile]);
+
+  // Render whenever the photo, style or settings change.
+  useEffect(() => {
+    if (!photo || !manifest || !styleId || !source.current || !output.current) return;
+    const ticket = ++run.current;
+    const style = manifest.styles.find((s) => s.id === styleId)!;
+    const { width, height } = fitSize(photo.width, photo.height, size);
+    const src = source.current;
+    src.width = width;
+    src.height = height;
+    const ctx = src.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(photo, 0, 0, width, height);
+    const pixels = ctx.getImageData(0, 0, width, height);
+    (async () => {
+      try {
+        const model = await getModel(style.model);
+        if (ticket !== run.current) return;
+        setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
+        const started = performance.now();
+        const result = await stylize(model, pixels, styleVector(manifest, style.id), {
+          strength, preserveColor: keepColors,
+          onProgress: (done, total) => total > 1 && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
+        });
+        if (ticket !== run.current) return;
+        const out = output.current!;
+        out.width = width;
+        out.height = height;
+        out.getContext('2d')!.putImageData(new ImageData(result.data, width, height), 0, 0);
+        setHasResult(true);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        setStatus({ kind: 'done', text: `Done: ${width} × ${height} in ${seconds} s on ${backend}.` });
+      } catch (error) {
+        if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
+      }
+    })();
+  }, [photo, manifest, styleId, strength, keepColors, size, getModel, backend]);
+
+  const download = useCallback((square: boolean) => {
+    const out = output.current;
+    if (!out) return;
+    let canvas = out;
+    if (square) {
+      canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 1080;
+      const side = Math.min(out.width, out.height);
+      canvas.getContext('2d')!.drawImage(out, (out.width - side) / 2, (out.height - side) / 2, side, side, 0, 0, 1080, 1080);
+    }
+    canvas.toBlob((blob) => {
+      if (!blob) return;
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `${photoName}-${styleId}${square ? '-1080' : ''}.png`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    }, 'image/png');
+  }, [photoName, styleId]);
+
+  const current = manifest?.styles.find((s) => s.id === styleId);
+  return (
+    <main onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); acceptFile(e.dataTransfer.files[0]); }}>
+      <header>
+        <h1>Deep Style</h1>
+        <p>Turn a photo into a painting. It happens on this device: your photo is never uploaded.</p>
+      </header>
+
+      <section aria-label="Photo" className="photo">
+        <label className="button">
+          Choose a photo
+          <input type="file" accept="image/*" data-testid="file" onChange={(e) => { acceptFile(e.target.files?.[0]); e.target.value = ''; }} />
+        </label>
+        <span className="hint">or drop or paste one here. Samples:</span>
+        {SAMPLES.map((s) => (
+          <button key={s.file} type="button" className="sample" title={s.credit} onClick={() => loadSample(s.file)}>{s.label}</button>
+        ))}
+      </section>
+
+      <section aria-label="Paintings" className="gallery" role="radiogroup">
+        {manifest?.styles.map((s) => (
+          <button key={s.id} type="button" role="radio" aria-checked={s.id === styleId} data-style={s.id}
+            className={s.id === styleId ? 'style selected' : 'style'} onClick={() => setStyleId(s.id)}>
+            <img src={`${MODELS}${s.thumbnail.path}`} alt="" width={128} height={128} loading="lazy" />
+            <span className="title">{s.title}</span>
+            <span className="meta">{describe(s)}</span>
+          </button>
+        ))}
+      </section>
+
+      <section aria-label="Settings" className="controls">
+        <label>Strength <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} /> {Math.round(strength * 100)}%</label>
+        <label><input type="checkbox" checked={keepColors} onChange={(e) => setKeepColors(e.target.checked)} /> Keep the photo's colours</label>
+        <label>Size <select value={size} onChange={(e) => setSize(Number(e.target.value))}>
+          {SIZES.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
+        </select></label>
+      </section>
+
+      <p role="status" aria-live="polite" className={`status ${status.kind}`} data-testid="status">{status.text}</p>
+
+      <section aria-label="Result" className="result" hidden={!photo}>
+        <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
+          <canvas ref={source} className="before" aria-label="Your photo" />
+          <canvas ref={output} className="after" data-testid="output" aria-label="The painting" />
+        </div>
+        <label className="split">Before / after <input type="range" min={0} max={100} value={compare} onChange={(e) => setCompare(Number(e.target.value))} /></label>
+        <div className="downloads">
+          <button type="button" disabled={!hasResult} onClick={() => download(false)}>Download PNG</button>
+          <button type="button" disabled={!hasResult} onClick={() => download(true)}>Download 1080 × 1080</button>
+        </div>
+        {current && <p className="credit">Style: {current.title}{describe(current) ? ` (${describe(current)})` : ''}; {current.licence}.</p>}
+      </section>
+
+      <footer>
+        <p>Running on {backend ?? '…'}. Paintings are public domain; sample photos from scikit-image and matplotlib.</p>
+      </footer>
+    </main>
+  );
+}
