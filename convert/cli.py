@@ -175,14 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(title, artist, year, licence, evaluation figures) to MODELS/manifest.json.",
     )
     x.add_argument("--run", type=Path, required=True, help="training run folder (its latest checkpoint)")
-    x.add_argument("--id", required=True, help="model id: lower-case letters, digits and '-'")
+    x.add_argument("--id", default="gallery", help="model id: lower-case letters, digits and '-' (default gallery)")
     x.add_argument("--models", type=Path, default=Path("models"), help="models folder (default models)")
-    x.add_argument("--quantize", choices=("float16", "uint8", "none"), default="float16",
-                   help="weight quantisation (default float16)")
+    x.add_argument("--quantize", choices=("float16", "uint8", "none"), default=None,
+                   help="weight quantisation (default float16; uint8 with --adain)")
     x.add_argument("--eval", type=Path, help="a `deepstyle eval` JSON whose per-style figures go in the manifest")
     x.add_argument("--sample", type=Path,
                    help="photo for the thumbnails (default: scikit-image's astronaut, if installed)")
     x.add_argument("--thumb-size", type=_size, default=256, help="thumbnail longer side (default 256)")
+    x.add_argument("--adain", action="store_true",
+                   help="the run is an AdaIN decoder run: export encoder and decoder (ids adain-encoder, "
+                   "adain-decoder; default quantisation uint8)")
     x.set_defaults(handler=run_export)
 
     e = sub.add_parser(
@@ -306,8 +309,23 @@ def run_train(args) -> int:
 def run_export(args) -> int:
     import re
 
+    args.quantize_set = args.quantize is not None
+    args.quantize = args.quantize or "float16"
+
     import numpy as np
 
+    if args.adain:
+        if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():
+            raise UsageError(f"{args.run}: no training run with a checkpoint (recipe.json, state.json) here")
+        args.models.mkdir(parents=True, exist_ok=True)
+        from . import manifest
+
+        quantize = {"none": None, "float16": "float16", "uint8": "uint8"}[args.quantize if args.quantize_set else "uint8"]
+        try:
+            manifest.export_adain(args.run, args.models, quantize)
+        except manifest.ManifestError as error:
+            raise UsageError(f"{args.models / 'manifest.json'}: {error}") from None
+        return 0
     if not re.fullmatch(r"[a-z0-9-]+", args.id):
         raise UsageError(f"--id {args.id!r}: use lower-case letters, digits and '-'")
     if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():

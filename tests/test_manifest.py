@@ -113,3 +113,12 @@ def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_sma
     assert result["styles"][1]["index"] == 1 and result["styles"][0]["artist"] is None
     manifest.validate(json.loads((models / "manifest.json").read_text()))
     assert len(list((models / "tiny" / "thumbnails").glob("*.jpg"))) == 2
+
+
+def test_arbitrary_style_models_are_shipped_within_four_megabytes(shipped):
+    by_id = {m["id"]: m for m in shipped["models"]}
+    encoder, decoder = by_id["adain-encoder"], by_id["adain-decoder"]
+    assert encoder["kind"] == "adain-encoder" and decoder["kind"] == "adain-decoder"
+    assert encoder["inputs"] == {"image": [1, -1, -1, 3]} and decoder["inputs"] == {"features": [1, -1, -1, 512]}
+    assert encoder["total_bytes"] + decoder["total_bytes"] <= 4_000_000  # issue 5's budget
+    assert decoder["recipe"]["holdout"]  # the styles it never trained on are recorded

@@ -132,3 +132,40 @@ def test_bad_files_get_messages_and_the_page_keeps_working(site, tmp_path, photo
     assert "HEIC" in texts[2]
     assert "damaged" in texts[3]
     assert texts[4].startswith("Done")
+
+
+@pytest.fixture(scope="module")
+def own_style(tmp_path_factory):
+    """A picture to use as one's own style: scikit-image's coffee, 96 x 64 (multiples of 8)."""
+    import skimage.data
+
+    folder = tmp_path_factory.mktemp("own-style")
+    im = Image.fromarray(skimage.data.coffee()).resize((96, 64), Image.LANCZOS)
+    im.save(folder / "coffee.png")
+    return folder / "coffee.png", np.asarray(im, np.float32)
+
+
+def test_own_style_with_the_arbitrary_style_network(site, tmp_path, photo_and_expected, own_style):
+    """Upload a photo and one's own style picture: the page's AdaIN output matches Python's (the
+    shipped encoder and decoder are uint8-quantised, Python's are float32), at full strength and at 0."""
+    from convert import adain
+
+    path, photo, _ = photo_and_expected
+    style_path, style = own_style
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(path)}, {"await": "done"}, {"style_file": str(style_path)}, {"await": "done"}, {"save": "full"},
+        {"strength": 0}, {"await": "done"}, {"save": "zero"},
+    ]})
+    dec, _, _ = adain.load_run(ROOT / "checkpoints" / "adain")
+    stats = adain.style_statistics(style[None])
+    for name, alpha in (("full", 1.0), ("zero", 0.0)):
+        got = saved_pixels(out, name)
+        expected = adain.stylize(dec, photo.astype(np.float32), stats, alpha=alpha)
+        diff = np.abs(got - expected)
+        print(f"AdaIN alpha {alpha}: page vs Python, mean abs {diff.mean():.2f}, 99th percentile "
+              f"{np.percentile(diff, 99):.0f} (0-255)")
+        assert got.shape == expected.shape
+        assert diff.mean() < 6 and np.percentile(diff, 99) < 40
+    full, zero = saved_pixels(out, "full"), saved_pixels(out, "zero")
+    assert np.abs(full - zero).mean() > 5  # the style changes the output
+    assert np.abs(zero - photo).mean() < np.abs(full - photo).mean()  # alpha 0 is nearer the photo

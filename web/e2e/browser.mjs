@@ -32,14 +32,24 @@ try {
   await page.goto(url + (scenario.query || ''));
   await page.waitForSelector('.style', { timeout: 120_000 });
   const status = () => page.textContent('[data-testid=status]');
+  const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
+  let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
+    if (!step.await && !step.save && !step.screenshot) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
+    } else if (step.style_file) {
+      await page.setInputFiles('[data-testid=style-file]', step.style_file);
+    } else if (step.strength !== undefined) {
+      await page.fill('input[type=range] >> nth=0', String(step.strength));
     } else if (step.style) {
       await page.click(`[data-style="${step.style}"]`);
     } else if (step.await) {
       const kind = step.await;
-      await page.waitForSelector(`[data-testid=status].${kind}`, { timeout: step.timeout || 300_000 });
+      await page.waitForFunction(([k, n]) => {
+        const el = document.querySelector('[data-testid=status]');
+        return el && el.classList.contains(k) && Number(el.dataset.seq) > n;
+      }, [kind, since], { timeout: step.timeout || 300_000, polling: 100 });
       report.statuses.push({ kind, text: await status() });
     } else if (step.save) {
       const pixels = await page.evaluate(() => {

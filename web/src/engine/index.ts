@@ -10,3 +10,5 @@ export { MAX_SIDE, stylize } from './stylize';
 export type { RGBAImage, StylizeOptions } from './stylize';
 export { planTiles, TileBlender, tileWeights } from './tiles';
 export type { Tile } from './tiles';
+export { mixStatistics, styleStatistics, stylizeAdain } from './adain';
+export type { AdainModels, AdainOptions, StyleStatistics } from './adain';

@@ -3,8 +3,8 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  initBackend, loadManifest, loadModel, stylize, styleVector,
-  type BackendName, type Manifest, type StyleEntry, type StyleModel,
+  initBackend, loadManifest, loadModel, styleStatistics, stylize, stylizeAdain, styleVector,
+  type AdainModels, type BackendName, type Manifest, type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
 import { fitSize, PhotoError, readPhoto } from './photo';
 import { SAMPLES } from './samples';
@@ -17,7 +17,9 @@ const SIZES = [
   { label: 'Full size (up to 4096 px)', value: 4096 },
 ];
 
-type Status = { kind: 'idle' | 'busy' | 'error' | 'done'; text: string };
+type Status = { kind: 'idle' | 'busy' | 'error' | 'done'; text: string; seq?: number };
+type OwnStyle = { name: string; url: string; statistics: StyleStatistics };
+const OWN = 'own-style';
 
 function describe(style: StyleEntry): string {
   return [style.artist, style.year].filter(Boolean).join(', ');
@@ -33,8 +35,12 @@ export function App() {
   const [keepColors, setKeepColors] = useState(false);
   const [size, setSize] = useState(512);
   const [compare, setCompare] = useState(50);
-  const [status, setStatus] = useState<Status>({ kind: 'busy', text: 'Starting…' });
+  const [status, setStatusRaw] = useState<Status>({ kind: 'busy', text: 'Starting…', seq: 0 });
+  const statusSeq = useRef(0);
+  // Every message gets a sequence number (data-seq), so tests and assistive tech see each new one.
+  const setStatus = useCallback((s: Status) => setStatusRaw({ ...s, seq: ++statusSeq.current }), []);
   const [hasResult, setHasResult] = useState(false);
+  const [own, setOwn] = useState<OwnStyle | null>(null);
   const models = useRef(new Map<string, Promise<StyleModel>>());
   const source = useRef<HTMLCanvasElement>(null);
   const output = useRef<HTMLCanvasElement>(null);
@@ -77,6 +83,33 @@ export function App() {
     return p;
   }, [manifest]);
 
+  const getAdain = useCallback(async (): Promise<AdainModels> => {
+    const [encoder, decoder] = await Promise.all([getModel('adain-encoder'), getModel('adain-decoder')]);
+    return { encoder, decoder };
+  }, [getModel]);
+
+  const acceptStyle = useCallback(async (file: File | null | undefined) => {
+    if (!file) return;
+    try {
+      const bitmap = await readPhoto(file);
+      const { width, height } = fitSize(bitmap.width, bitmap.height, 512);
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(bitmap, 0, 0, width, height);
+      bitmap.close();
+      setStatus({ kind: 'busy', text: 'Reading your painting…' });
+      const statistics = await styleStatistics(await getAdain(), ctx.getImageData(0, 0, width, height));
+      const url = canvas.toDataURL('image/jpeg', 0.8);
+      setOwn({ name: file.name.replace(/\.[^.]+$/, ''), url, statistics });
+      setStyleId(OWN);
+      if (!photo) setStatus({ kind: 'idle', text: 'Now choose a photo.' });
+    } catch (error) {
+      setStatus({ kind: 'error', text: error instanceof PhotoError ? error.message : `Could not use that style: ${(error as Error).message}` });
+    }
+  }, [getAdain, photo]);
+
   const acceptFile = useCallback(async (file: File | Blob | null | undefined, name = 'photo') => {
     if (!file) return;
     try {
@@ -109,8 +142,9 @@ export function App() {
   // Render whenever the photo, style or settings change.
   useEffect(() => {
     if (!photo || !manifest || !styleId || !source.current || !output.current) return;
+    if (styleId === OWN && !own) return;
     const ticket = ++run.current;
-    const style = manifest.styles.find((s) => s.id === styleId)!;
+    const style = manifest.styles.find((s) => s.id === styleId);
     const { width, height } = fitSize(photo.width, photo.height, size);
     const src = source.current;
     src.width = width;
@@ -120,14 +154,22 @@ export function App() {
     const pixels = ctx.getImageData(0, 0, width, height);
     (async () => {
       try {
-        const model = await getModel(style.model);
-        if (ticket !== run.current) return;
-        setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
+        let result;
         const started = performance.now();
-        const result = await stylize(model, pixels, styleVector(manifest, style.id), {
-          strength, preserveColor: keepColors,
-          onProgress: (done, total) => total > 1 && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
-        });
+        if (style) {
+          const model = await getModel(style.model);
+          if (ticket !== run.current) return;
+          setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
+          result = await stylize(model, pixels, styleVector(manifest, style.id), {
+            strength, preserveColor: keepColors,
+            onProgress: (done, total) => total > 1 && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
+          });
+        } else {
+          const models = await getAdain();
+          if (ticket !== run.current) return;
+          setStatus({ kind: 'busy', text: `Painting in the style of ${own!.name}…` });
+          result = await stylizeAdain(models, pixels, own!.statistics, { alpha: strength, preserveColor: keepColors });
+        }
         if (ticket !== run.current) return;
         const out = output.current!;
         out.width = width;
@@ -140,7 +182,7 @@ export function App() {
         if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
       }
     })();
-  }, [photo, manifest, styleId, strength, keepColors, size, getModel, backend]);
+  }, [photo, manifest, styleId, strength, keepColors, size, getModel, getAdain, own, backend]);
 
   const download = useCallback((square: boolean) => {
     const out = output.current;
@@ -190,6 +232,17 @@ export function App() {
             <span className="meta">{describe(s)}</span>
           </button>
         ))}
+        {manifest?.models.some((m) => m.kind === 'adain-decoder') && (
+          <label className={styleId === OWN ? 'style own selected' : 'style own'} data-style={OWN}
+            title="Any painting or picture of yours; it stays on this device">
+            {own ? <img src={own.url} alt="" width={128} height={128} /> : <span className="plus" aria-hidden="true">+</span>}
+            <span className="title">{own ? own.name : 'Your own style'}</span>
+            <span className="meta">{own ? 'your picture' : 'upload a painting'}</span>
+            <input type="file" accept="image/*" data-testid="style-file"
+              onChange={(e) => { acceptStyle(e.target.files?.[0]); e.target.value = ''; }}
+              onClick={() => own && setStyleId(OWN)} />
+          </label>
+        )}
       </section>
 
       <section aria-label="Settings" className="controls">
@@ -200,7 +253,7 @@ export function App() {
         </select></label>
       </section>
 
-      <p role="status" aria-live="polite" className={`status ${status.kind}`} data-testid="status">{status.text}</p>
+      <p role="status" aria-live="polite" className={`status ${status.kind}`} data-testid="status" data-seq={status.seq}>{status.text}</p>
 
       <section aria-label="Result" className="result" hidden={!photo}>
         <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
@@ -212,6 +265,7 @@ export function App() {
           <button type="button" disabled={!hasResult} onClick={() => download(false)}>Download PNG</button>
           <button type="button" disabled={!hasResult} onClick={() => download(true)}>Download 1080 × 1080</button>
         </div>
+        {styleId === OWN && own && <p className="credit">Style: your picture “{own.name}”, by the arbitrary-style network (AdaIN).</p>}
         {current && <p className="credit">Style: {current.title}{describe(current) ? ` (${describe(current)})` : ''}; {current.licence}.</p>}
       </section>
 

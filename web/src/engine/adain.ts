@@ -1,0 +1,130 @@
+/**
+ * Arbitrary style (Huang & Belongie 2017): encoder -> adaptive instance normalisation -> decoder.
+ *
+ * The two networks are graph models (adain-encoder, adain-decoder in the manifest); AdaIN itself
+ * runs here, so that a style's statistics are computed once per style image, styles can be mixed
+ * by mixing their statistics, alpha trades content for style (their eq. 14), and a mask can give
+ * two regions two styles (their Fig. 8).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { preserveColor } from './color';
+import type { StyleModel } from './models';
+import type { RGBAImage } from './stylize';
+
+/** Channel means and standard deviations of a style's relu4_1 features. */
+export interface StyleStatistics {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+export interface AdainModels {
+  encoder: StyleModel;
+  decoder: StyleModel;
+}
+
+export interface AdainOptions {
+  /** 0 = the content's own features, 1 = fully the style's statistics (default 1). */
+  alpha?: number;
+  preserveColor?: boolean;
+  /** A second style for the region where `mask` is 0; `mask` is width x height values in [0, 1]. */
+  second?: { statistics: StyleStatistics; mask: Float32Array };
+}
+
+const MULTIPLE = 8;
+const EPS = 1e-5;
+
+function toTensor(image: RGBAImage): tf.Tensor4D {
+  return tf.tidy(() => {
+    const rgba = tf.tensor3d(Float32Array.from(image.data), [image.height, image.width, 4]);
+    return tf.expandDims(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 0) as tf.Tensor4D;
+  });
+}
+
+/** Pad bottom and right to a multiple of 8 by reflection (edge replication where the image is tiny). */
+function padToMultiple(x: tf.Tensor4D): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const ph = (MULTIPLE - (h % MULTIPLE)) % MULTIPLE;
+  const pw = (MULTIPLE - (w % MULTIPLE)) % MULTIPLE;
+  if (!ph && !pw) return x;
+  if (ph < h && pw < w) return tf.mirrorPad(x, [[0, 0], [0, ph], [0, pw], [0, 0]], 'reflect');
+  return tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]]);
+}
+
+function encode(encoder: StyleModel, x: tf.Tensor4D): tf.Tensor4D {
+  return encoder.graph.execute({ image: x }) as tf.Tensor4D;
+}
+
+/** The statistics AdaIN transfers, from a style image (shrunk to at most `maxSide` px first). */
+export async function styleStatistics(models: AdainModels, style: RGBAImage, maxSide = 512): Promise<StyleStatistics> {
+  const stats = tf.tidy(() => {
+    let x = toTensor(style);
+    const scale = Math.min(1, maxSide / Math.max(style.width, style.height));
+    if (scale < 1) x = tf.image.resizeBilinear(x, [Math.max(8, Math.round(style.height * scale)), Math.max(8, Math.round(style.width * scale))], true);
+    const f = encode(models.encoder, padToMultiple(x));
+    const { mean, variance } = tf.moments(f, [0, 1, 2]);
+    return tf.concat([mean, tf.sqrt(tf.add(variance, EPS))]);
+  });
+  try {
+    const values = (await stats.data()) as Float32Array;
+    const n = values.length / 2;
+    return { mean: values.slice(0, n), std: values.slice(n) };
+  } finally {
+    stats.dispose();
+  }
+}
+
+/** A convex mix of styles' statistics: interpolation between styles (Huang & Belongie 2017, sec. 7.3). */
+export function mixStatistics(styles: StyleStatistics[], weights: number[]): StyleStatistics {
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (!(total > 0) || styles.length !== weights.length) throw new Error('mix weights must be positive, one per style');
+  const n = styles[0].mean.length;
+  const mean = new Float32Array(n);
+  const std = new Float32Array(n);
+  styles.forEach((s, k) => {
+    for (let c = 0; c < n; c++) {
+      mean[c] += (weights[k] / total) * s.mean[c];
+      std[c] += (weights[k] / total) * s.std[c];
+    }
+  });
+  return { mean, std };
+}
+
+/** Stylise `image` with the statistics of a style image; returns an image of the same size. */
+export async function stylizeAdain(models: AdainModels, image: RGBAImage, statistics: StyleStatistics,
+  options: AdainOptions = {}): Promise<RGBAImage> {
+  const { width, height } = image;
+  const alpha = Math.min(1, Math.max(0, options.alpha ?? 1));
+  const out = tf.tidy(() => {
+    const content = toTensor(image);
+    const f = encode(models.encoder, padToMultiple(content));
+    const { mean, variance } = tf.moments(f, [1, 2], true);
+    const normalised = tf.div(tf.sub(f, mean), tf.sqrt(tf.add(variance, EPS)));
+    const target = (s: StyleStatistics) => tf.add(tf.mul(normalised, tf.tensor1d(s.std)), tf.tensor1d(s.mean));
+    let t = target(statistics);
+    if (options.second) {
+      const [fh, fw] = [f.shape[1], f.shape[2]];
+      const mask = tf.tensor4d(options.second.mask, [1, height, width, 1]);
+      const small = tf.image.resizeBilinear(padToMultiple(mask), [fh, fw], true);
+      t = tf.add(tf.mul(t, small), tf.mul(target(options.second.statistics), tf.sub(1, small)));
+    }
+    t = tf.add(tf.mul(t, alpha), tf.mul(f, 1 - alpha));
+    const decoded = models.decoder.graph.execute({ features: t }) as tf.Tensor4D;
+    let y: tf.Tensor = tf.clipByValue(tf.slice(decoded, [0, 0, 0, 0], [1, height, width, 3]), 0, 255);
+    if (options.preserveColor) y = preserveColor(y, content);
+    return y;
+  });
+  let rgb: Float32Array;
+  try {
+    rgb = (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    data[4 * p] = Math.round(rgb[3 * p]);
+    data[4 * p + 1] = Math.round(rgb[3 * p + 1]);
+    data[4 * p + 2] = Math.round(rgb[3 * p + 2]);
+    data[4 * p + 3] = 255;
+  }
+  return { data, width, height };
+}
