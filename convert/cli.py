@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--render-every", type=_positive_int, default=250)
     t.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--from", dest="base", type=Path, metavar="RUN",
+                   help="fine-tune: add --styles to the trained run RUN (its network, recipe and styles); only "
+                   "the new styles' normalisation parameters train (Dumoulin et al. 2017)")
+    t.add_argument("--train-all", action="store_true", help="with --from: train the shared weights too")
     t.add_argument("--time-limit-min", type=_positive, metavar="MIN",
                    help="stop (and save) after this many minutes of training, whatever the step")
     t.set_defaults(handler=run_train)
@@ -218,7 +222,16 @@ def run_eval(args) -> int:
         raise UsageError(f"{args.photos}: not a folder of photos")
     if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():
         raise UsageError(f"{args.run}: no training run with a checkpoint (recipe.json, state.json) here")
-    recipe_styles = json.loads((args.run / "recipe.json").read_text())["styles"]
+    saved = json.loads((args.run / "recipe.json").read_text())
+    is_adain = "holdout" in saved
+    if is_adain:  # an AdaIN run is evaluated on the styles it never trained on
+        sources = [Path(s) for s in saved["styles"]]
+        recipe_styles = [p for src in sources for p in (images.list_images(src) if src.is_dir() else [src])
+                         if p.name in set(saved["holdout"])]
+        if not recipe_styles:
+            raise UsageError(f"{args.run}: its held-out styles are not found in {', '.join(saved['styles'])}")
+    else:
+        recipe_styles = saved["styles"]
     for style in recipe_styles:
         images.load_image(style, size=16)  # the run's paintings must still be where it trained on them
     photos = images.list_images(args.photos)[: args.max_photos]
@@ -233,11 +246,30 @@ def run_eval(args) -> int:
     from .evaluate import GatysCache, evaluate
     from .train import load_run
 
-    transformer, recipe, step = load_run(args.run)
-    eye = np.eye(len(recipe.styles), dtype=np.float32)
-    results = evaluate(lambda photo, s: networks.stylize(transformer, photo, eye[s]), photos,
-                       [Path(s) for s in recipe.styles], size=args.size or recipe.scale,
-                       objective=recipe.style_objective(),
+    if is_adain:
+        from . import adain
+        from .losses import StyleObjective
+
+        decoder, recipe, step = adain.load_run(args.run)
+        size = args.size or recipe.scale
+        stats = [adain.style_statistics(images.load_image(p, size=size)[None]) for p in recipe_styles]
+
+        def stylize_one(photo, s):
+            return adain.stylize(decoder, photo, stats[s])
+
+        objective = StyleObjective()  # the same figures as the fast networks: Gatys's Gram objective
+    else:
+        transformer, recipe, step = load_run(args.run)
+        eye = np.eye(len(recipe.styles), dtype=np.float32)
+        size = args.size or recipe.scale
+
+        def stylize_one(photo, s):
+            return networks.stylize(transformer, photo, eye[s])
+
+        objective = recipe.style_objective()
+    results = evaluate(stylize_one, photos,
+                       [Path(s) for s in recipe_styles], size=size,
+                       objective=objective,
                        gatys_steps=args.gatys_steps, gatys_photos=args.gatys_photos,
                        cache=GatysCache(args.cache), log=lambda m: print(m, file=sys.stderr),
                        gatys_compute=not args.cached_only)
@@ -289,6 +321,25 @@ def run_train(args) -> int:
 
     weights = {"content_weight": args.content_weight, "style_weight": args.style_weight,
                "tv_weight": args.tv_weight}
+    if args.base is not None:
+        import dataclasses
+
+        from .train import load_run
+
+        try:
+            _, base, _ = load_run(args.base)
+        except FileNotFoundError as error:
+            raise UsageError(str(error)) from None
+        objective = base.style_objective()
+        if any(v is not None for v in weights.values()):
+            objective = dataclasses.replace(objective, **{k: v for k, v in weights.items() if v is not None})
+        n_base = len(base.styles)
+        recipe = dataclasses.replace(
+            base, styles=list(base.styles) + [str(s) for s in styles], photos=str(args.photos), steps=args.steps,
+            batch=args.batch, crop=args.crop, scale=args.scale, learning_rate=args.lr, ramp_steps=args.ramp_steps,
+            objective=objective.as_dict(), seed=args.seed, init_from=str(args.base),
+            train_styles=list(range(n_base, n_base + len(styles))), freeze_shared=not args.train_all)
+        return _train(recipe, args)
     objective = StyleObjective(**{k: v for k, v in weights.items() if v is not None})
     recipe = Recipe(
         styles=[str(s) for s in styles], photos=str(args.photos), steps=args.steps, batch=args.batch,
@@ -297,12 +348,19 @@ def run_train(args) -> int:
         residual_blocks=args.residual_blocks or networks.DEFAULT_RESIDUAL_BLOCKS,
         objective=objective.as_dict(), seed=args.seed,
     )
+    return _train(recipe, args)
+
+
+def _train(recipe, args) -> int:
+    from .train import RecipeMismatch, train
+
+    started = time.monotonic()
     try:
         step = train(recipe, args.run, val_folder=args.val_photos, save_every=60 * args.save_every_min,
                      render_every=args.render_every, time_limit=_seconds(args.time_limit_min))
     except RecipeMismatch as error:
         raise UsageError(str(error)) from None
-    print(f"trained to step {step}; checkpoint in {args.run}")
+    print(f"trained to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")
     return 0
 
 

@@ -52,6 +52,13 @@ class Recipe:
     stem_stride: int = networks.DEFAULT_STEM_STRIDE
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
+    # Fine-tuning new styles into a trained network (Dumoulin et al. 2017, sec. 4.3: a new style
+    # needs only its own normalisation parameters): start from the weights of run `init_from`
+    # (its styles first, in order), draw batches only from `train_styles` (indices; None: all) and,
+    # with `freeze_shared`, train nothing but the conditional-norm tables.
+    init_from: str | None = None
+    train_styles: list[int] | None = None
+    freeze_shared: bool = False
 
     def build_transformer(self) -> keras.Model:
         """The untrained network this recipe describes."""
@@ -92,8 +99,9 @@ class CropBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, photos: list[np.ndarray], n_styles: int, batch: int, crop: int, batches: int, seed: int,
-                 first_step: int = 0, ramp_steps: int = 1):
+                 first_step: int = 0, ramp_steps: int = 1, styles_drawn: list[int] | None = None):
         super().__init__()
+        self.styles_drawn = np.arange(n_styles) if styles_drawn is None else np.asarray(styles_drawn)
         self.first_step, self.ramp_steps = first_step, max(1, ramp_steps)
         self.photos = [p for p in photos if min(p.shape[:2]) >= crop]
         self.dropped = len(photos) - len(self.photos)
@@ -115,7 +123,8 @@ class CropBatches(keras.utils.PyDataset):
             x = rng.integers(photo.shape[1] - self.crop + 1)
             patch = photo[y: y + self.crop, x: x + self.crop]
             content[i] = patch[:, ::-1] if rng.random() < 0.5 else patch
-        style = np.eye(self.n_styles, dtype=np.float32)[rng.integers(self.n_styles, size=self.batch)]
+        drawn = self.styles_drawn[rng.integers(len(self.styles_drawn), size=self.batch)]
+        style = np.eye(self.n_styles, dtype=np.float32)[drawn]
         step = self.first_step + index
         ramp = np.full((self.batch,), min(1.0, step / self.ramp_steps), np.float32)
         return (content, style, ramp), np.zeros((self.batch,), np.float32)
@@ -395,6 +404,13 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
     transformer = recipe.build_transformer()
+    if recipe.init_from and not (run_dir / "state.json").exists():
+        n_base = init_from_run(transformer, recipe.init_from)
+        log(f"starting from {recipe.init_from} ({n_base} styles); new styles start as their mean")
+    if recipe.freeze_shared:
+        for layer in transformer.layers:
+            if not isinstance(layer, networks.ConditionalInstanceNorm):
+                layer.trainable = False
     trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
     if jit_compile == "auto":
         jit_compile = keras.backend.backend() in ("tensorflow", "jax")
@@ -409,7 +425,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
 
     data = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed,
-                       first_step=start, ramp_steps=recipe.ramp_steps)
+                       first_step=start, ramp_steps=recipe.ramp_steps, styles_drawn=recipe.train_styles)
     if data.dropped:
         log(f"warning: {data.dropped} photos are smaller than the {recipe.crop} px crop and are not used")
     names = [Path(s).stem for s in recipe.styles]
@@ -430,6 +446,28 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def init_from_run(transformer: keras.Model, base_run) -> int:
+    """Copy a trained run's weights into ``transformer``, which has the base's styles first and maybe more.
+
+    Shared weights are copied as they are; each conditional-norm table gets the base's rows, and
+    rows for new styles start at the mean of the base's rows (a neutral, already-stylised start).
+    Returns the number of the base's styles.
+    """
+    base, base_recipe, _ = load_run(base_run)
+    n_base = len(base_recipe.styles)
+    for layer in transformer.layers:
+        weights = base.get_layer(layer.name).get_weights() if layer.weights else []
+        if isinstance(layer, networks.ConditionalInstanceNorm):
+            grown = []
+            for table in weights:
+                extra = np.repeat(table.mean(axis=0, keepdims=True), layer.n_styles - n_base, axis=0)
+                grown.append(np.concatenate([table, extra], axis=0))
+            weights = grown
+        if weights:
+            layer.set_weights(weights)
+    return n_base
+
+
 def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:
     """The transformer of a run folder at its latest checkpoint, with its recipe and step."""
     run_dir = Path(run_dir)
@@ -438,7 +476,7 @@ def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:
         raise FileNotFoundError(f"{run_dir}: no training run with a checkpoint here")
     saved = json.loads(recipe_path.read_text())
     saved["widths"] = tuple(saved["widths"])
-    recipe = Recipe(**saved)
+    recipe = Recipe(**{k: v for k, v in saved.items() if k in Recipe.__dataclass_fields__})
     transformer = recipe.build_transformer()
     transformer.load_weights(run_dir / state["weights"])
     return transformer, recipe, int(state["step"])

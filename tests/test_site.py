@@ -169,3 +169,52 @@ def test_own_style_with_the_arbitrary_style_network(site, tmp_path, photo_and_ex
     full, zero = saved_pixels(out, "full"), saved_pixels(out, "zero")
     assert np.abs(full - zero).mean() > 5  # the style changes the output
     assert np.abs(zero - photo).mean() < np.abs(full - photo).mean()  # alpha 0 is nearer the photo
+
+
+COLUMN_PROFILE = """() => {
+  const c = document.querySelector('[data-testid=output]');
+  const { data, width, height } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  const cols = new Array(width - 1).fill(0), rows = new Array(height - 1).fill(0);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const p = 4 * (y * width + x);
+    for (let k = 0; k < 3; k++) {
+      if (x + 1 < width) cols[x] += Math.abs(data[p + 4 + k] - data[p + k]) / (3 * height);
+      if (y + 1 < height) rows[y] += Math.abs(data[p + 4 * width + k] - data[p + k]) / (3 * width);
+    }
+  }
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 4) sum += data[i] + data[i + 1] + data[i + 2];
+  return { width, height, cols, rows, mean: sum / (3 * width * height) };
+}"""
+
+
+@pytest.mark.slow
+def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_small):
+    """3000 x 2000 at full size: 12 overlapping tiles (1024 px, 64 px cross-fades). The mean jump
+    between neighbouring columns (rows) inside the cross-fades stays within the range of the image's
+    own column (row) differences elsewhere."""
+    import skimage.data
+
+    big = Image.fromarray(skimage.data.astronaut()).resize((3000, 2000), Image.BICUBIC)
+    big.save(tmp_path / "big.png")
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"size": 4096}, {"upload": str(tmp_path / "big.png")}, {"await": "done", "timeout": 900_000},
+        {"eval": COLUMN_PROFILE, "as": "profile"},
+    ]})
+    assert "3000 × 2000" in report["statuses"][-1]["text"]
+    profile = report["profile"]
+    for axis, length in (("cols", 3000), ("rows", 2000)):
+        jumps = np.array(profile[axis])
+        # Tile starts as web/src/engine/tiles.ts plans them (1024 px, 64 px overlap): fades run over
+        # [start, start + 64) of each later tile and [end - 64, end) of each earlier one.
+        count = -(-(length - 64) // 960)
+        starts = sorted({min(i * 960, length - 1024) for i in range(count)})
+        band = np.zeros(len(jumps), bool)
+        for s in starts[1:]:
+            band[max(0, s - 2): s + 66] = True
+        for s in starts[:-1]:
+            band[max(0, s + 1024 - 66): s + 1024 + 1] = True
+        inside, outside = jumps[band], jumps[~band]
+        print(f"{axis}: mean jump in cross-fades {inside.mean():.2f}, elsewhere {outside.mean():.2f}, "
+              f"worst in cross-fades {inside.max():.2f}, 99th percentile elsewhere {np.percentile(outside, 99):.2f}")
+        assert inside.max() <= np.percentile(outside, 99) * 1.25

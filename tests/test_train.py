@@ -173,3 +173,38 @@ def test_fit_sees_the_ramp_from_zero():
         on_train_batch_end=lambda batch, logs: seen.append(round(float(logs["loss"]), 4)))], verbose=0)
     # Keras reports the running mean of the loss: ramps 0, .25, .5, .75 give means 0, .125, .25, .375.
     assert seen == [0.0, 0.125, 0.25, 0.375]
+
+
+@pytest.mark.slow
+def test_fine_tuning_a_new_style_trains_only_its_norm_parameters(tmp_path, folders, stripes_style):
+    """--from: the base's styles and shared weights stay exactly as they were; the new style's row,
+    started at the mean of the base's rows, is what changes (Dumoulin et al. 2017)."""
+    import dataclasses
+
+    from convert import networks
+
+    photos, styles = folders
+    base_run = tmp_path / "base"
+    training.train(recipe(photos, styles, 2), base_run, jit_compile=False, save_every=1e9, render_every=100,
+                   log=lambda *a: None)
+    base_net, base_recipe, _ = training.load_run(base_run)
+    new_style = tmp_path / "blue.png"
+    Image.fromarray(np.full((40, 40, 3), (20, 40, 220), np.uint8)).save(new_style)
+    tuned = dataclasses.replace(base_recipe, styles=styles + [str(new_style)], steps=3, init_from=str(base_run),
+                                train_styles=[2], freeze_shared=True)
+    messages = []
+    training.train(tuned, tmp_path / "tuned", jit_compile=False, save_every=1e9, render_every=100,
+                   log=messages.append)
+    assert any("starting from" in m for m in messages)
+    net, saved, step = training.load_run(tmp_path / "tuned")
+    assert step == 3 and saved.train_styles == [2] and saved.init_from == str(base_run)
+    for layer in net.layers:
+        before = base_net.get_layer(layer.name).get_weights()
+        after = layer.get_weights()
+        if isinstance(layer, networks.ConditionalInstanceNorm):
+            for b, a in zip(before, after):
+                np.testing.assert_array_equal(a[:2], b)  # the base's styles are untouched
+            assert any(np.abs(a[2] - b.mean(axis=0)).max() > 0 for b, a in zip(before, after))
+        else:
+            for b, a in zip(before, after):
+                np.testing.assert_array_equal(a, b)  # shared weights frozen

@@ -35,9 +35,11 @@ try {
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
-    if (!step.await && !step.save && !step.screenshot) since = await seq();
+    if (!step.await && !step.save && !step.screenshot && !step.eval) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
+    } else if (step.size) {
+      await page.selectOption('select', String(step.size));
     } else if (step.style_file) {
       await page.setInputFiles('[data-testid=style-file]', step.style_file);
     } else if (step.strength !== undefined) {
@@ -68,7 +70,7 @@ try {
     } else if (step.screenshot) {
       await page.screenshot({ path: join(outDir, `${step.screenshot}.png`), fullPage: true });
     } else if (step.eval) {
-      report[step.as] = await page.evaluate(step.eval);
+      report[step.as] = await page.evaluate(`(${step.eval})()`);
     }
   }
   report.finalStatus = await status();

@@ -160,8 +160,9 @@ export function App() {
           const model = await getModel(style.model);
           if (ticket !== run.current) return;
           setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
+          const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
           result = await stylize(model, pixels, styleVector(manifest, style.id), {
-            strength, preserveColor: keepColors,
+            strength, preserveColor: keepColors, tile,
             onProgress: (done, total) => total > 1 && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
           });
         } else {
