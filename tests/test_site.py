@@ -218,3 +218,17 @@ def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_sm
         print(f"{axis}: mean jump in cross-fades {inside.mean():.2f}, elsewhere {outside.mean():.2f}, "
               f"worst in cross-fades {inside.max():.2f}, 99th percentile elsewhere {np.percentile(outside, 99):.2f}")
         assert inside.max() <= np.percentile(outside, 99) * 1.25
+
+
+def test_works_offline_after_one_visit(site, tmp_path, photo_and_expected):
+    """The service worker (Workbox) keeps the app shell and, once used, the model: offline, a reload
+    still shows the gallery and stylises a new photo."""
+    path, _, expected = photo_and_expected
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"waitsw": True}, {"upload": str(path)}, {"style": "great-wave"}, {"await": "done"},
+        {"offline": True}, {"reload": True}, {"upload": str(path)}, {"style": "great-wave"}, {"await": "done"},
+        {"save": "offline"},
+    ]})
+    assert report["statuses"][-1]["text"].startswith("Done")
+    got = saved_pixels(out, "offline")
+    assert np.abs(got - expected).mean() < 1.5

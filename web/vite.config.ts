@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -66,7 +67,53 @@ function contentSecurityPolicy(): Plugin {
 export default defineConfig({
   root: __dirname,
   base: process.env.BASE || '/',
-  plugins: [react(), models(), contentSecurityPolicy()],
+  plugins: [
+    react(),
+    models(),
+    contentSecurityPolicy(),
+    // Offline and installable (Workbox): the app shell is precached; models, thumbnails and samples
+    // are cached on first use. Model files are fetched with ?v=<sha256 prefix> from the manifest,
+    // so an updated model has a new URL and a stale copy is never used (the engine checks sha256 too).
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script',
+      manifest: {
+        name: 'Deep Style',
+        short_name: 'Deep Style',
+        description: 'Turn a photo into a painting in your browser. Nothing is uploaded.',
+        theme_color: '#2a6df4',
+        background_color: '#fafaf7',
+        display: 'standalone',
+        icons: [
+          { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+        ],
+      },
+      workbox: {
+        // The manifest and thumbnails are fetched before a first visit's service worker takes over,
+        // so they are precached (with content revisions); model weights are cached when first used.
+        globPatterns: ['**/*.{html,js,css,wasm,png,svg,webmanifest}', 'models/manifest.json', 'models/*/thumbnails/*.jpg'],
+        globIgnores: ['samples/**', '**/*threaded*'], // no threads without COOP/COEP headers
+        maximumFileSizeToCacheInBytes: 3_000_000,
+        ignoreURLParametersMatching: [/^v$/], // ?v=<sha256 prefix> names a version, which precache revisions already track
+        clientsClaim: true,
+        skipWaiting: true,
+        navigateFallback: 'index.html', // any page of the site opens the app shell, offline too
+        runtimeCaching: [
+          {
+            urlPattern: ({ url }) => url.pathname.endsWith('/models/manifest.json'),
+            handler: 'NetworkFirst',
+            options: { cacheName: 'deepstyle-manifest', networkTimeoutSeconds: 5 },
+          },
+          {
+            urlPattern: ({ url }) => url.pathname.includes('/models/') || url.pathname.includes('/samples/'),
+            handler: 'CacheFirst',
+            options: { cacheName: 'deepstyle-models', expiration: { maxEntries: 200 }, cacheableResponse: { statuses: [200] } },
+          },
+        ],
+      },
+    }),
+  ],
   build: { outDir: resolve(__dirname, 'dist'), emptyOutDir: true, chunkSizeWarningLimit: 2500 },
   preview: { host: '127.0.0.1', strictPort: true },
   test: { root: __dirname, include: ['src/**/*.test.ts'], environment: 'node' },

@@ -35,9 +35,20 @@ try {
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
-    if (!step.await && !step.save && !step.screenshot && !step.eval) since = await seq();
+    if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && step.offline === undefined) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
+    } else if (step.waitsw) {
+      await page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+        return reg.active && reg.active.state;
+      });
+    } else if (step.offline !== undefined) {
+      await context.setOffline(step.offline);
+    } else if (step.reload) {
+      await page.reload();
+      await page.waitForSelector('.style', { timeout: 120_000 });
     } else if (step.size) {
       await page.selectOption('select', String(step.size));
     } else if (step.style_file) {

@@ -17,7 +17,7 @@ const shipped = () => JSON.parse(readFileSync(`${MODELS}/manifest.json`, 'utf8')
 /** fetch() over the models folder on disk, optionally with one file damaged. */
 function diskFetch(damage?: string): typeof fetch {
   return (async (url: string) => {
-    const path = url.replace(/^models\//, '');
+    const path = url.replace(/^models\//, '').replace(/\?.*$/, '');
     try {
       let bytes = new Uint8Array(readFileSync(`${MODELS}/${path}`));
       if (damage && path === damage) bytes = bytes.map((b, i) => (i === 100 ? b ^ 0xff : b));

@@ -41,7 +41,8 @@ export async function loadManifest(url: string, fetchFn: typeof fetch = fetch): 
 /** Fetch one file, reporting bytes as they arrive, and verify its size and sha256. */
 export async function fetchVerified(base: string, file: ModelFile, onBytes?: (n: number) => void,
   fetchFn: typeof fetch = fetch): Promise<ArrayBuffer> {
-  const url = join(base, file.path);
+  // Versioned by content: a changed model has a new URL, so no cache (HTTP or service worker) serves a stale one.
+  const url = `${join(base, file.path)}?v=${file.sha256.slice(0, 16)}`;
   const response = await fetchFn(url);
   if (!response.ok) throw new ModelLoadError(`could not download ${file.path}: HTTP ${response.status}`);
   let buffer: ArrayBuffer;

@@ -228,7 +228,7 @@ export function App() {
         {manifest?.styles.map((s) => (
           <button key={s.id} type="button" role="radio" aria-checked={s.id === styleId} data-style={s.id}
             className={s.id === styleId ? 'style selected' : 'style'} onClick={() => setStyleId(s.id)}>
-            <img src={`${MODELS}${s.thumbnail.path}`} alt="" width={128} height={128} loading="lazy" />
+            <img src={`${MODELS}${s.thumbnail.path}?v=${s.thumbnail.sha256.slice(0, 16)}`} alt="" width={128} height={128} loading="lazy" />
             <span className="title">{s.title}</span>
             <span className="meta">{describe(s)}</span>
           </button>
