@@ -49,6 +49,8 @@ try {
     } else if (step.reload) {
       await page.reload();
       await page.waitForSelector('.style', { timeout: 120_000 });
+    } else if (step.click) {
+      await page.click(step.click);
     } else if (step.size) {
       await page.selectOption('select', String(step.size));
     } else if (step.style_file) {
