@@ -232,3 +232,19 @@ def test_works_offline_after_one_visit(site, tmp_path, photo_and_expected):
     assert report["statuses"][-1]["text"].startswith("Done")
     got = saved_pixels(out, "offline")
     assert np.abs(got - expected).mean() < 1.5
+
+
+def test_blending_two_paintings_lands_between_them(site, tmp_path, photo_and_expected):
+    """A 50/50 blend of two styles' normalisation parameters (Dumoulin et al. 2017) gives an output
+    nearer to each painting's own than the two are to each other."""
+    path, _, _ = photo_and_expected
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(path)}, {"style": "great-wave"}, {"await": "done"}, {"save": "a"},
+        {"style": "udnie"}, {"await": "done"}, {"save": "b"},
+        {"style": "great-wave"}, {"await": "done"}, {"blend_with": "udnie"}, {"await": "done"}, {"save": "mix"},
+    ]})
+    a, b, mix = (saved_pixels(out, n) for n in ("a", "b", "mix"))
+    ab = np.abs(a - b).mean()
+    print(f"blend: |a-b| {ab:.1f}, |mix-a| {np.abs(mix - a).mean():.1f}, |mix-b| {np.abs(mix - b).mean():.1f}")
+    assert np.abs(mix - a).mean() < ab and np.abs(mix - b).mean() < ab
+    assert np.abs(mix - a).mean() > 0.1 * ab and np.abs(mix - b).mean() > 0.1 * ab

@@ -49,10 +49,12 @@ try {
     } else if (step.reload) {
       await page.reload();
       await page.waitForSelector('.style', { timeout: 120_000 });
+    } else if (step.blend_with !== undefined) {
+      await page.selectOption('[data-testid=blend-with]', step.blend_with);
     } else if (step.click) {
       await page.click(step.click);
     } else if (step.size) {
-      await page.selectOption('select', String(step.size));
+      await page.selectOption('[data-testid=size]', String(step.size));
     } else if (step.style_file) {
       await page.setInputFiles('[data-testid=style-file]', step.style_file);
     } else if (step.strength !== undefined) {

@@ -41,6 +41,8 @@ export function App() {
   const setStatus = useCallback((s: Status) => setStatusRaw({ ...s, seq: ++statusSeq.current }), []);
   const [hasResult, setHasResult] = useState(false);
   const [own, setOwn] = useState<OwnStyle | null>(null);
+  const [blendWith, setBlendWith] = useState('');
+  const [blend, setBlend] = useState(0.5);
   const models = useRef(new Map<string, Promise<StyleModel>>());
   const source = useRef<HTMLCanvasElement>(null);
   const output = useRef<HTMLCanvasElement>(null);
@@ -161,7 +163,11 @@ export function App() {
           if (ticket !== run.current) return;
           setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
           const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
-          result = await stylize(model, pixels, styleVector(manifest, style.id), {
+          const partner = manifest.styles.find((s) => s.id === blendWith && s.model === style.model && s.id !== style.id);
+          // Blending two paintings mixes their normalisation parameters (Dumoulin et al. 2017).
+          const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - blend, [partner.id]: blend })
+            : styleVector(manifest, style.id);
+          result = await stylize(model, pixels, vector, {
             strength, preserveColor: keepColors, tile,
             onProgress: (done, total) => total > 1 && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
           });
@@ -183,7 +189,7 @@ export function App() {
         if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
       }
     })();
-  }, [photo, manifest, styleId, strength, keepColors, size, getModel, getAdain, own, backend]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, getModel, getAdain, own, backend]);
 
   const download = useCallback((square: boolean) => {
     const out = output.current;
@@ -249,7 +255,16 @@ export function App() {
       <section aria-label="Settings" className="controls">
         <label>Strength <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} /> {Math.round(strength * 100)}%</label>
         <label><input type="checkbox" checked={keepColors} onChange={(e) => setKeepColors(e.target.checked)} /> Keep the photo's colours</label>
-        <label>Size <select value={size} onChange={(e) => setSize(Number(e.target.value))}>
+        {current && (
+          <label>Blend with <select data-testid="blend-with" value={blendWith} onChange={(e) => setBlendWith(e.target.value)}>
+            <option value="">nothing</option>
+            {manifest!.styles.filter((s) => s.model === current.model && s.id !== current.id).map((s) => <option key={s.id} value={s.id}>{s.title}</option>)}
+          </select></label>
+        )}
+        {current && blendWith && blendWith !== current.id && (
+          <label>Blend <input type="range" data-testid="blend" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.target.value))} /> {Math.round(blend * 100)}%</label>
+        )}
+        <label>Size <select data-testid="size" value={size} onChange={(e) => setSize(Number(e.target.value))}>
           {SIZES.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
         </select></label>
       </section>
