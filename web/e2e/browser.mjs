@@ -20,7 +20,7 @@ const browser = await chromium.launch({
   timeout: 60_000,
 });
 try {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 } });
   const page = await context.newPage();
   page.on('request', (r) => {
     report.requests.push(r.url());
