@@ -248,3 +248,25 @@ def test_blending_two_paintings_lands_between_them(site, tmp_path, photo_and_exp
     print(f"blend: |a-b| {ab:.1f}, |mix-a| {np.abs(mix - a).mean():.1f}, |mix-b| {np.abs(mix - b).mean():.1f}")
     assert np.abs(mix - a).mean() < ab and np.abs(mix - b).mean() < ab
     assert np.abs(mix - a).mean() > 0.1 * ab and np.abs(mix - b).mean() > 0.1 * ab
+
+
+def test_exif_rotated_photo_is_upright(site, tmp_path, chelsea_small):
+    """A JPEG stored landscape with EXIF orientation 6 (rotate 90 degrees) is processed portrait."""
+    im = Image.fromarray(np.clip(chelsea_small[:64, :96], 0, 255).astype(np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(tmp_path / "rotated.jpg", quality=95, exif=exif)
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(tmp_path / "rotated.jpg")}, {"await": "done"}]})
+    assert "64 × 96" in report["statuses"][-1]["text"], report["statuses"]
+
+
+def test_a_damaged_model_file_is_refused_and_other_styles_still_work(site, tmp_path, photo_and_expected,
+                                                                      own_style):
+    path, _, _ = photo_and_expected
+    style_path, _ = own_style
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "corrupt": ["**/models/gallery/*.bin*"], "steps": [
+        {"upload": str(path)}, {"await": "error"}, {"style_file": str(style_path)}, {"await": "done"}]})
+    error, done = report["statuses"][0]["text"], report["statuses"][-1]["text"]
+    assert "damaged" in error and "checksum" in error, error
+    assert done.startswith("Done"), done

@@ -20,7 +20,9 @@ const browser = await chromium.launch({
   timeout: 60_000,
 });
 try {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 } });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 },
+    // page.route cannot see what a service worker fetches: scenarios that damage responses block it.
+    serviceWorkers: scenario.corrupt ? 'block' : 'allow' });
   const page = await context.newPage();
   page.on('request', (r) => {
     report.requests.push(r.url());
@@ -29,6 +31,15 @@ try {
   });
   page.on('console', (m) => report.console.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => report.console.push(`pageerror: ${e.message}`));
+  for (const pattern of scenario.corrupt || []) {
+    // Serve a damaged copy: same length, one byte flipped (what a broken cache or proxy could do).
+    await page.route(pattern, async (route) => {
+      const response = await route.fetch();
+      const body = Buffer.from(await response.body());
+      body[Math.min(100, body.length - 1)] ^= 0xff;
+      await route.fulfill({ response, body });
+    });
+  }
   await page.goto(url + (scenario.query || ''));
   await page.waitForSelector('.style', { timeout: 120_000 });
   const status = () => page.textContent('[data-testid=status]');
