@@ -270,3 +270,15 @@ def test_a_damaged_model_file_is_refused_and_other_styles_still_work(site, tmp_p
     error, done = report["statuses"][0]["text"], report["statuses"][-1]["text"]
     assert "damaged" in error and "checksum" in error, error
     assert done.startswith("Done"), done
+
+
+def test_keyboard_alone_picks_a_sample_and_a_painting(site, tmp_path):
+    """From the photo picker, Tab reaches the first sample (Enter loads it); Tab and Space choose a painting."""
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"focus": "[data-testid=file]"}, {"press": "Tab"}, {"press": "Enter"}, {"await": "done"},
+        {"focus": "[data-style=udnie]"}, {"press": "Space"}, {"await": "done"},
+        {"eval": "() => document.activeElement.getAttribute('aria-checked')", "as": "checked"},
+    ]})
+    assert report["statuses"][0]["text"].startswith("Done: 451 × 300")  # chelsea, the first sample
+    assert report["checked"] == "true"
+    assert report["finalStatus"].startswith("Done")

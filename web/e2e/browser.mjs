@@ -46,7 +46,7 @@ try {
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
-    if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && step.offline === undefined) since = await seq();
+    if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && !step.focus && step.offline === undefined) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
     } else if (step.waitsw) {
@@ -62,6 +62,10 @@ try {
       await page.waitForSelector('.style', { timeout: 120_000 });
     } else if (step.blend_with !== undefined) {
       await page.selectOption('[data-testid=blend-with]', step.blend_with);
+    } else if (step.focus) {
+      await page.focus(step.focus);
+    } else if (step.press) {
+      await page.keyboard.press(step.press);
     } else if (step.click) {
       await page.click(step.click);
     } else if (step.size) {
