@@ -26,7 +26,6 @@ Choices made here
 from __future__ import annotations
 
 import json
-import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -301,14 +300,8 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
 
     dec = recipe.build_decoder()
     trainer = AdaINTrainer(dec, recipe.style_weight, recipe.tv_weight)
-    if jit_compile == "auto":
-        jit_compile = keras.backend.backend() in ("tensorflow", "jax")
-    trainer.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=jit_compile)
     probe = np.zeros((1, 16, 16, 3), np.float32)
-    trainer((probe, probe))
-    trainer.optimizer.build(trainer.trainable_variables)
-    start = train.load_checkpoint(run_dir, trainer)
-    trainer.optimizer.learning_rate.assign(recipe.learning_rate)
+    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe))
     if start >= recipe.steps:
         log(f"{run_dir}: already trained to step {start}")
         return start
@@ -316,16 +309,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
     data = PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start, recipe.seed, start)
     monitor = AdaINMonitor(run_dir, val, val_styles, recipe.steps, save_every, render_every, log=log,
                            time_limit=time_limit)
-    previous = signal.signal(signal.SIGTERM, train._raise_interrupt)
-    try:
-        train.fit(trainer, data, [monitor])
-    except KeyboardInterrupt:
-        monitor.save(monitor.step())
-        log(f"\ninterrupted: saved step {monitor.step()} to {run_dir}")
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return monitor.step()
+    return train.fit_saving_on_interrupt(trainer, data, monitor, run_dir, log)
 
 
 def load_run(run_dir) -> tuple[keras.Model, AdaINRecipe, int]:

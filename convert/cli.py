@@ -131,16 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--content-weight", type=_non_negative)
     t.add_argument("--style-weight", type=_non_negative)
     t.add_argument("--tv-weight", type=_non_negative)
-    t.add_argument("--val-photos", type=Path, help="folder of validation photos rendered every --render-every steps")
-    t.add_argument("--render-every", type=_positive_int, default=250)
-    t.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
-    t.add_argument("--seed", type=int, default=0)
+    _add_run_options(t, render_every=250)
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
                    help="fine-tune: add --styles to the trained run RUN (its network, recipe and styles); only "
                    "the new styles' normalisation parameters train (Dumoulin et al. 2017)")
     t.add_argument("--train-all", action="store_true", help="with --from: train the shared weights too")
-    t.add_argument("--time-limit-min", type=_positive, metavar="MIN",
-                   help="stop (and save) after this many minutes of training, whatever the step")
     t.set_defaults(handler=run_train)
 
     a = sub.add_parser(
@@ -163,12 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tv-weight", type=_non_negative, default=0.0, help="default 0")
     a.add_argument("--widths", type=_positive_int, nargs=3, default=None, metavar="C",
                    help="decoder channels (default 128 64 32)")
-    a.add_argument("--val-photos", type=Path, help="folder of validation photos rendered every --render-every steps")
-    a.add_argument("--render-every", type=_positive_int, default=500)
-    a.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--time-limit-min", type=_positive, metavar="MIN",
-                   help="stop (and save) after this many minutes of training, whatever the step")
+    _add_run_options(a, render_every=500)
     a.set_defaults(handler=run_adain_train)
 
     x = sub.add_parser(
@@ -362,6 +352,16 @@ def _train(recipe, args) -> int:
         raise UsageError(str(error)) from None
     print(f"trained to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")
     return 0
+
+
+def _add_run_options(parser, render_every: int) -> None:
+    """Options every training command shares: validation renders, checkpoints, seed, time limit."""
+    parser.add_argument("--val-photos", type=Path, help="folder of validation photos rendered every --render-every steps")
+    parser.add_argument("--render-every", type=_positive_int, default=render_every)
+    parser.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time-limit-min", type=_positive, metavar="MIN",
+                        help="stop (and save) after this many minutes of training, whatever the step")
 
 
 def run_export(args) -> int:

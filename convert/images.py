@@ -24,6 +24,7 @@ __all__ = [
     "save_image",
     "check_output_path",
     "SUPPORTED_OUTPUT_EXTENSIONS",
+    "shrink",
     "MAX_MEGAPIXELS",
     "list_images",
 ]
@@ -359,6 +360,13 @@ def check_output_path(path) -> None:
         raise _error(path, f"cannot create the folder {parent}: {ancestor} is a file")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise _error(path, f"cannot create the folder {parent}: {ancestor} is not writable")
+
+
+def shrink(image, longer: int) -> np.ndarray:
+    """An HxWx3 image in [0, 255] rounded to 8 bits and shrunk (never enlarged) to longer side ``longer``."""
+    im = Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
+    im.thumbnail((longer, longer), Image.Resampling.LANCZOS)
+    return np.asarray(im, np.float32)
 
 
 def save_image(path, array) -> None:

@@ -103,7 +103,7 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
         meta = catalogue.describe(style_path)
         image = networks.stylize(transformer, sample, np.eye(n, dtype=np.float32)[index])
         thumb = thumbs / f"{meta['id']}.jpg"
-        images.save_image(thumb, _shrink(image, thumb_size))
+        images.save_image(thumb, images.shrink(image, thumb_size))
         entry = {**meta, "model": model_id, "index": index, "thumbnail": _file_entry(thumb, models_dir),
                  "thumbnail_credit": sample_credit}
         if evaluation and Path(style_path).stem in evaluation:
@@ -179,11 +179,3 @@ def vgg_channels() -> int:
     from . import vgg
 
     return vgg.CHANNELS["relu4_1"]
-
-
-def _shrink(image: np.ndarray, longer: int) -> np.ndarray:
-    from PIL import Image
-
-    im = Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
-    im.thumbnail((longer, longer), Image.LANCZOS)
-    return np.asarray(im, np.float32)

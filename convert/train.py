@@ -412,13 +412,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
             if not isinstance(layer, networks.ConditionalInstanceNorm):
                 layer.trainable = False
     trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
-    if jit_compile == "auto":
-        jit_compile = keras.backend.backend() in ("tensorflow", "jax")
-    trainer.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=jit_compile)
-    trainer((np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]))
-    trainer.optimizer.build(trainer.trainable_variables)
-    start = load_checkpoint(run_dir, trainer)
-    trainer.optimizer.learning_rate.assign(recipe.learning_rate)  # the checkpoint's would win otherwise
+    start = compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile,
+                                (np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]))
     if start >= recipe.steps:
         log(f"{run_dir}: already trained to step {start}")
         return start
@@ -430,7 +425,27 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         log(f"warning: {data.dropped} photos are smaller than the {recipe.crop} px crop and are not used")
     names = [Path(s).stem for s in recipe.styles]
     monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log, time_limit=time_limit)
-    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)  # `timeout`, schedulers: save first
+    return fit_saving_on_interrupt(trainer, data, monitor, run_dir, log)
+
+
+def compile_and_restore(trainer: keras.Model, run_dir: Path, learning_rate: float, jit_compile, probe) -> int:
+    """Compile with Adam, build on ``probe`` inputs, load the run's checkpoint; returns its step (0: none).
+
+    The learning rate is set after loading, so a changed recipe wins over the checkpoint's.
+    """
+    if jit_compile == "auto":
+        jit_compile = keras.backend.backend() in ("tensorflow", "jax")
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
+    trainer(probe)
+    trainer.optimizer.build(trainer.trainable_variables)
+    start = load_checkpoint(run_dir, trainer)
+    trainer.optimizer.learning_rate.assign(learning_rate)
+    return start
+
+
+def fit_saving_on_interrupt(trainer: keras.Model, data, monitor: Monitor, run_dir: Path, log=print) -> int:
+    """:func:`fit`; Ctrl-C or SIGTERM (`timeout`, schedulers) saves a checkpoint first. Returns the step."""
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         fit(trainer, data, [monitor])
     except KeyboardInterrupt:

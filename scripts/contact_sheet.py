@@ -17,14 +17,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def shrink(image: np.ndarray, longer: int) -> np.ndarray:
-    from PIL import Image
-
-    im = Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
-    im.thumbnail((longer, longer), Image.LANCZOS)
-    return np.asarray(im, np.float32)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True)
@@ -37,6 +29,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from convert import images, train
+
+    shrink = images.shrink
 
     photos = images.list_images(args.photos)[: args.count]
     rows = []

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
-import type { RGBAImage } from './stylize';
+import { rgbaFromRgb, rgbFromRgba, type RGBAImage } from './stylize';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {
@@ -34,10 +34,7 @@ const MULTIPLE = 8;
 const EPS = 1e-5;
 
 function toTensor(image: RGBAImage): tf.Tensor4D {
-  return tf.tidy(() => {
-    const rgba = tf.tensor3d(Float32Array.from(image.data), [image.height, image.width, 4]);
-    return tf.expandDims(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 0) as tf.Tensor4D;
-  });
+  return tf.tensor4d(rgbFromRgba(image), [1, image.height, image.width, 3]);
 }
 
 /** Pad bottom and right to a multiple of 8 by reflection (edge replication where the image is tiny). */
@@ -119,12 +116,5 @@ export async function stylizeAdain(models: AdainModels, image: RGBAImage, statis
   } finally {
     out.dispose();
   }
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    data[4 * p] = Math.round(rgb[3 * p]);
-    data[4 * p + 1] = Math.round(rgb[3 * p + 1]);
-    data[4 * p + 2] = Math.round(rgb[3 * p + 2]);
-    data[4 * p + 3] = 255;
-  }
-  return { data, width, height };
+  return rgbaFromRgb(rgb, width, height);
 }

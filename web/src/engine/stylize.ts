@@ -32,7 +32,8 @@ export interface StylizeOptions {
 
 export const MAX_SIDE = 4096;
 
-function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h = image.height): Float32Array {
+/** RGB floats of a region of an RGBA image (the whole image by default). */
+export function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h = image.height): Float32Array {
   const out = new Float32Array(w * h * 3);
   for (let j = 0; j < h; j++) {
     for (let i = 0; i < w; i++) {
@@ -91,6 +92,11 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
     options.onProgress?.(tiles.length, tiles.length);
     rgb = blender.result();
   }
+  return rgbaFromRgb(rgb, width, height);
+}
+
+/** An opaque RGBA image from RGB floats in 0-255, rounded. */
+export function rgbaFromRgb(rgb: Float32Array, width: number, height: number): RGBAImage {
   const data = new Uint8ClampedArray(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     data[4 * p] = Math.round(rgb[3 * p]);
