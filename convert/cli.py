@@ -17,6 +17,8 @@ from pathlib import Path
 from . import images
 
 PROG = "deepstyle"
+#: the trained runs that ship with the project (committed checkpoints)
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
 #: StyleObjective's default weights, repeated here so that --help needs no TensorFlow import
 #: (tests/test_cli.py checks they agree).
@@ -203,6 +205,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use Gatys references from the cache only; compute none (e.g. after a GPU run)")
     e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
     e.set_defaults(handler=run_eval)
+
+    y = sub.add_parser(
+        "stylize",
+        help="paint photos with a trained network: a gallery style by id, or any picture (AdaIN)",
+        description="Paint each PHOTO in a style: a gallery painting by its id (the multi-style network "
+        "of --run) or any picture as the style (the arbitrary-style AdaIN network of --adain-run). "
+        "Every photo is checked first; unreadable ones are reported and skipped, the others are painted "
+        "(exit status 1 if any were skipped, 2 if none could be used).",
+    )
+    y.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="photos to paint")
+    y.add_argument("--style", required=True,
+                   help="a gallery style id (e.g. great-wave) or the path of any picture to use as the style")
+    y.add_argument("-o", "--output", type=Path, required=True,
+                   help="output image (.png/.jpg/.webp) for one photo, or a folder for several")
+    y.add_argument("--size", type=_size, default=1024, help="longer side to paint at, never enlarging (default 1024)")
+    y.add_argument("--strength", type=_non_negative, default=1.0,
+                   help="0 = the photo, 1 = fully painted (default 1); for AdaIN this is alpha")
+    y.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (Gatys et al. 2017)")
+    y.add_argument("--run", type=Path, default=CHECKPOINTS / "gallery",
+                   help="multi-style training run (default: the shipped checkpoints/gallery)")
+    y.add_argument("--adain-run", type=Path, default=CHECKPOINTS / "adain",
+                   help="AdaIN decoder run for picture styles (default: the shipped checkpoints/adain)")
+    y.set_defaults(handler=run_stylize)
     return parser
 
 
@@ -525,6 +550,76 @@ def run_gatys(args) -> int:
         }
         args.report.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def _gallery_index(run: Path, style_id: str) -> int | None:
+    """The index of gallery style ``style_id`` in run ``run``'s recipe, or None if it has none."""
+    from .catalogue import PAINTINGS
+
+    recipe = run / "recipe.json"
+    if not recipe.exists():
+        raise UsageError(f"{run}: no training run here (recipe.json missing); pass --run")
+    ids = [PAINTINGS.get(Path(p).name, (Path(p).stem,))[0] for p in json.loads(recipe.read_text())["styles"]]
+    return ids.index(style_id) if style_id in ids else None
+
+
+def run_stylize(args) -> int:
+    """Check everything first (output, style, every photo), then paint the photos that can be read."""
+    if args.strength > 1:
+        raise UsageError(f"--strength must be between 0 and 1, got {args.strength:g}")
+    several = len(args.photos) > 1
+    if several:
+        if args.output.exists() and not args.output.is_dir():
+            raise UsageError(f"{args.output}: with several photos, --output must be a folder")
+        outputs = [args.output / f"{p.stem}-{Path(args.style).stem}.png" for p in args.photos]
+    else:
+        images.check_output_path(args.output)
+        outputs = [args.output]
+    style_path = Path(args.style)
+    index = _gallery_index(args.run, args.style) if not style_path.suffix else None
+    if index is None:
+        if not style_path.exists() and not style_path.suffix:
+            raise UsageError(f"unknown style {args.style!r}: not a gallery style of {args.run} "
+                             "and not a picture file")
+        style_image = images.load_image(style_path, size=512)
+    loaded = []
+    for photo, output in zip(args.photos, outputs):
+        try:
+            loaded.append((photo, output, images.load_image(photo, size=args.size, enlarge=False)))
+        except images.ImageError as error:
+            print(f"{PROG}: skipping: {error}", file=sys.stderr)
+    if not loaded:
+        raise UsageError("no photo could be read")
+
+    import numpy as np
+
+    from . import color
+
+    if index is not None:
+        from . import networks, train
+
+        net, recipe, _ = train.load_run(args.run)
+        vector = np.eye(len(recipe.styles), dtype=np.float32)[index]
+        paint = lambda image: networks.stylize(net, image, vector)  # noqa: E731
+    else:
+        from . import adain
+
+        if not (args.adain_run / "recipe.json").exists():
+            raise UsageError(f"{args.adain_run}: no AdaIN run here; pass --adain-run")
+        dec, _, _ = adain.load_run(args.adain_run)
+        stats = adain.style_statistics(style_image[None])
+        paint = lambda image: adain.stylize(dec, image, stats, alpha=args.strength)  # noqa: E731
+    for photo, output, image in loaded:
+        started = time.perf_counter()
+        out = paint(image)
+        if index is not None and args.strength < 1:
+            out = image + args.strength * (out - image)
+        if args.preserve_color:
+            out = color.preserve_color(image, out)
+        images.save_image(output, out)
+        h, w = image.shape[:2]
+        print(f"wrote {output} ({w}x{h}, {time.perf_counter() - started:.1f} s)")
+    return 1 if len(loaded) < len(args.photos) else 0
 
 
 def main(argv=None) -> int:

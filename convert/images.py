@@ -221,8 +221,10 @@ def _is_high_depth(mode: str) -> bool:
     return mode in ("I", "F") or mode.startswith("I;16")
 
 
-def _decode(img: Image.Image, path, size: int | None) -> np.ndarray:
+def _decode(img: Image.Image, path, size: int | None, enlarge: bool = True) -> np.ndarray:
     width, height = img.size
+    if size is not None and not enlarge and max(width, height) <= size:
+        size = None
     pixels = width * height
     limit = MAX_MEGAPIXELS * 1_000_000
     if pixels > limit:
@@ -269,14 +271,14 @@ def _decode(img: Image.Image, path, size: int | None) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def load_image(path, size: int | None = None) -> np.ndarray:
+def load_image(path, size: int | None = None, enlarge: bool = True) -> np.ndarray:
     """Load an image file as a float32 RGB array of shape (H, W, 3) with values in [0, 255].
 
     The array is oriented as a viewer shows the photo (EXIF orientation applied). Transparent
     pixels are composited on white, 16-bit images are scaled (not clipped) to [0, 255], and
     multi-frame files (GIF, TIFF) give their first frame. If `size` is given the image is
-    resized with Lanczos so its longer side is exactly `size` pixels (up or down), keeping the
-    aspect ratio.
+    resized with Lanczos so its longer side is exactly `size` pixels (up or down; only down with
+    ``enlarge=False``), keeping the aspect ratio.
 
     Raises ImageError, with a one-line message naming the file, for a missing, empty, unreadable,
     corrupt, unsupported (HEIC, SVG...) or too large (> MAX_MEGAPIXELS) file.
@@ -311,7 +313,7 @@ def load_image(path, size: int | None = None) -> np.ndarray:
             raise _error(path, "the image is corrupt and cannot be opened "
                                f"({_reason(exc)})") from None
         with img:
-            return _decode(img, path, size)
+            return _decode(img, path, size, enlarge)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -396,3 +396,83 @@ def test_adain_train_rejects_an_unknown_holdout(tmp_path, train_inputs):
     proc, _ = deepstyle("adain-train", "--photos", photos, "--styles", tmp_path / "missing", "--run",
                         tmp_path / "run", cwd=tmp_path)
     assert_one_line_error(proc, "missing", "no such file")
+
+
+# ---------------------------------------------------------------------------------------------
+# stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).
+
+RECORD = os.environ.get("DEEPSTYLE_RECORD_BAD_INPUTS")  # scripts/bad_inputs_table.py collects results
+
+
+def test_bad_input_corpus_through_the_command_line(tmp_path):
+    """Every file of the corpus in one `deepstyle stylize` call: each bad one is reported on its own
+    line and skipped, each good one is painted at the expected size; exit status 1 (some skipped)."""
+    from corpus import make_corpus
+
+    cases = make_corpus(tmp_path / "corpus")
+    proc, _ = deepstyle("stylize", *[p for _, p in cases], "--style", "great-wave", "--size", 512,
+                        "-o", tmp_path / "out", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("deepstyle: skipping: ")]
+    seen = {}
+    for case, path in cases:
+        said = [line.removeprefix("deepstyle: skipping: ") for line in lines if f"{path}:" in line]
+        out = tmp_path / "out" / f"{path.stem}-great-wave.png"
+        if case.cli[0] == "error":
+            assert len(said) == 1 and case.cli[1] in said[0], (case.file, said)
+            assert not out.exists()
+            seen[case.file] = {"result": "refused", "message": said[0].removeprefix(f"{path}: ")}
+        else:
+            assert not said, (case.file, said)
+            with Image.open(out) as im:
+                assert im.size == case.size, (case.file, im.size)
+                painted = np.asarray(im.convert("RGB"), np.float32)
+            assert painted.std() > 5, case.file  # a picture, not a flat wash
+            seen[case.file] = {"result": "painted", "message": f"{im.size[0]} x {im.size[1]}"}
+    if RECORD:
+        path = Path(RECORD)
+        record = json.loads(path.read_text()) if path.exists() else {}
+        record["cli"] = seen
+        path.write_text(json.dumps(record, indent=1))
+
+
+def test_stylize_checks_its_inputs_first(tmp_path):
+    good = tmp_path / "cat.png"
+    save_png(good, stripes(64))
+    proc, seconds = deepstyle("stylize", good, "--style", "no-such-style", "-o", tmp_path / "o.png", cwd=tmp_path)
+    assert_one_line_error(proc, "no-such-style", "not a gallery style")
+    proc, _ = deepstyle("stylize", good, "--style", "great-wave", "-o", tmp_path / "o.txt", cwd=tmp_path)
+    assert_one_line_error(proc, "o.txt")
+    proc, _ = deepstyle("stylize", good, "--style", "great-wave", "--strength", "2", "-o", tmp_path / "o.png",
+                        cwd=tmp_path)
+    assert_one_line_error(proc, "--strength", "between 0 and 1")
+    proc, _ = deepstyle("stylize", tmp_path / "missing.jpg", "--style", "great-wave", "-o", tmp_path / "o.png",
+                        cwd=tmp_path)
+    assert proc.returncode == 2 and "missing.jpg: no such file" in proc.stderr and "no photo could be read" in proc.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_stylize_with_a_gallery_style_and_with_ones_own_picture(tmp_path, chelsea_small):
+    """A gallery id runs the multi-style network, matching networks.stylize; a picture path runs AdaIN;
+    strength 0 gives back the photo."""
+    from convert import networks, train
+
+    photo = tmp_path / "cat.png"
+    Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).save(photo)
+    style = tmp_path / "stripes.png"
+    save_png(style, stripes(64))
+    proc, _ = deepstyle("stylize", photo, "--style", "udnie", "-o", tmp_path / "udnie.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    net, recipe, _ = train.load_run(Path(__file__).resolve().parent.parent / "checkpoints" / "gallery")
+    index = [Path(s).name for s in recipe.styles].index("picabia_udnie_1913.jpg")
+    expected = networks.stylize(net, load_image(photo), np.eye(len(recipe.styles), dtype=np.float32)[index])
+    got = load_image(tmp_path / "udnie.png")
+    assert np.abs(got - expected).max() <= 1.0
+    proc, _ = deepstyle("stylize", photo, "--style", style, "-o", tmp_path / "own.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert np.abs(load_image(tmp_path / "own.png") - load_image(photo)).mean() > 10
+    proc, _ = deepstyle("stylize", photo, "--style", "udnie", "--strength", "0", "-o", tmp_path / "zero.png",
+                        cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert np.abs(load_image(tmp_path / "zero.png") - load_image(photo)).max() <= 1.0

@@ -113,25 +113,40 @@ def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
     assert report["downloads"]["full"]["suggested"] == "photo-great-wave.png"
 
 
-def test_bad_files_get_messages_and_the_page_keeps_working(site, tmp_path, photo_and_expected):
-    path, _, _ = photo_and_expected
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    (bad / "empty.jpg").write_bytes(b"")
-    (bad / "notes.jpg").write_text("this is not a picture")
-    (bad / "phone.heic").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
-    (bad / "cut.png").write_bytes(path.read_bytes()[:200])
+RECORD = os.environ.get("DEEPSTYLE_RECORD_BAD_INPUTS")  # scripts/bad_inputs_table.py collects results
+
+
+def test_bad_input_corpus_through_the_page(site, tmp_path, photo_and_expected):
+    """Every file of tests/corpus.py uploaded in turn: each bad one gets its message and a good photo
+    right after it is still painted; each good one is painted at the expected size."""
+    from corpus import make_corpus
+
+    good, _, _ = photo_and_expected
+    cases = make_corpus(tmp_path / "corpus")
     steps = []
-    for name in ("empty.jpg", "notes.jpg", "phone.heic", "cut.png"):
-        steps += [{"upload": str(bad / name)}, {"await": "error"}]
-    steps += [{"upload": str(path)}, {"await": "done"}]
+    for case, path in cases:
+        steps += [{"upload": str(path)}, {"await": "settled", "timeout": 120_000}]
+        if case.page[0] == "error":
+            steps += [{"upload": str(good)}, {"await": "done"}]
     report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": steps})
-    texts = [s["text"] for s in report["statuses"]]
-    assert "empty" in texts[0]
-    assert "not an image" in texts[1]
-    assert "HEIC" in texts[2]
-    assert "damaged" in texts[3]
-    assert texts[4].startswith("Done")
+    statuses = iter(report["statuses"])
+    seen = {}
+    for case, _ in cases:
+        status = next(statuses)
+        if case.page[0] == "error":
+            assert status["kind"] == "error" and case.page[1] in status["text"], (case.file, status)
+            after = next(statuses)
+            assert after["kind"] == "done" and "94 × 64" in after["text"], (case.file, after)
+            seen[case.file] = {"result": "refused", "message": status["text"]}
+        else:
+            width, height = case.size
+            assert status["kind"] == "done" and f"{width} × {height}" in status["text"], (case.file, status)
+            seen[case.file] = {"result": "painted", "message": f"{width} x {height}"}
+    if RECORD:
+        path = Path(RECORD)
+        record = json.loads(path.read_text()) if path.exists() else {}
+        record["page"] = seen
+        path.write_text(json.dumps(record, indent=1))
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +297,115 @@ def test_keyboard_alone_picks_a_sample_and_a_painting(site, tmp_path):
     assert report["statuses"][0]["text"].startswith("Done: 451 × 300")  # chelsea, the first sample
     assert report["checked"] == "true"
     assert report["finalStatus"].startswith("Done")
+
+
+# Before the page's own scripts: on the next GPU read (a fence, as tfjs makes before every download),
+# the WebGL context is lost through WEBGL_lose_context, as when a driver resets mid-run.
+LOSE_CONTEXT_ON_READ = """(() => {
+  for (const C of [self.WebGL2RenderingContext, self.WebGLRenderingContext].filter(Boolean)) {
+    for (const name of ['fenceSync', 'readPixels']) {
+      const original = C.prototype[name];
+      if (!original) continue;
+      C.prototype[name] = function (...args) {
+        if (self.__loseContextAtNextRead) {
+          self.__loseContextAtNextRead = false;
+          self.__contextsLost = (self.__contextsLost || 0) + 1;
+          this.getExtension('WEBGL_lose_context').loseContext();
+        }
+        return original.apply(this, args);
+      };
+    }
+  }
+})()"""
+
+
+def test_webgl_context_loss_mid_run_is_recovered(site, tmp_path, photo_and_expected):
+    """The context is lost in the middle of a painting, twice: each time the page rebuilds the WebGL
+    backend, rebuilds the model from the bytes it has, paints again, says so, and its output still
+    matches the Python model."""
+    path, _, expected = photo_and_expected
+    arm = {"eval": "() => { self.__loseContextAtNextRead = true; return true; }", "as": "armed"}
+    report, out = run_scenario(site, tmp_path, {"query": "?backend=webgl", "init": [LOSE_CONTEXT_ON_READ], "steps": [
+        {"upload": str(path)}, {"await": "done"},
+        arm, {"style": "great-wave"}, {"await": "done"}, {"save": "after"},
+        arm, {"style": "udnie"}, {"await": "done"},
+        {"eval": "() => self.__contextsLost", "as": "lost"},
+    ]})
+    first, second, third = (s["text"] for s in report["statuses"])
+    assert "recovered" not in first
+    for text in (second, third):
+        assert "WebGL context lost" in text and "recovered on webgl" in text, text
+    assert report["lost"] == 2
+    got = saved_pixels(out, "after")
+    diff = np.abs(got - expected)
+    print(f"after a context loss: page vs Python, mean abs {diff.mean():.2f}, max {diff.max():.0f}")
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+
+
+# Before the page's own scripts: the GPU reports a 2048 px texture limit, as small or old GPUs do.
+SMALL_GPU = """(() => {
+  for (const C of [self.WebGL2RenderingContext, self.WebGLRenderingContext].filter(Boolean)) {
+    const original = C.prototype.getParameter;
+    C.prototype.getParameter = function (p) {
+      const value = original.call(this, p);
+      return p === this.MAX_TEXTURE_SIZE ? Math.min(value, 2048) : value;
+    };
+  }
+})()"""
+
+
+def test_too_big_for_the_gpu_falls_back_to_smaller_tiles(site, tmp_path, chelsea_small):
+    """With a 2048 px texture limit a 256 x 256 pass does not fit (its 3x3 convolution unrolls to a
+    2172 x 2173 texture): the page paints it again in 128 px tiles, says so, and the result equals the
+    same tiling forced on WASM."""
+    photo = Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((256, 256), Image.LANCZOS)
+    photo.save(tmp_path / "square.png")
+    steps = [{"upload": str(tmp_path / "square.png")}, {"await": "done", "timeout": 300_000}, {"save": "out"}]
+    small, out_small = run_scenario(site, tmp_path, {"query": "?backend=webgl", "init": [SMALL_GPU], "steps": steps},
+                                    name="small-gpu")
+    text = small["statuses"][0]["text"]
+    assert "tiles of 128 px" in text and "on webgl" in text, text
+    forced, out_forced = run_scenario(site, tmp_path, {"query": "?nowebgl&tile=128", "steps": steps}, name="forced")
+    diff = np.abs(saved_pixels(out_small, "out") - saved_pixels(out_forced, "out"))
+    print(f"fallback tiles on webgl vs the same tiles on wasm: mean abs {diff.mean():.2f}, max {diff.max():.0f}")
+    assert diff.mean() < 1 and np.percentile(diff, 99) < 4
+
+
+@pytest.mark.slow
+def test_soak_200_paintings_leave_memory_flat(site, tmp_path, chelsea_small, own_style):
+    """200 paintings of mixed sizes (one tiled) and styles (all twelve, and one's own through AdaIN):
+    the live tensors and their bytes after the last equal those after the first round."""
+    style_path, _ = own_style
+    photos = []
+    for width, height in ((94, 64), (150, 100), (300, 200), (700, 300)):
+        path = tmp_path / f"p{width}.png"
+        Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((width, height)).save(path)
+        photos.append(str(path))
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    styles = [s["id"] for s in manifest["styles"]]
+    memory = {"eval": "() => { const d = document.querySelector('[data-testid=memory]').dataset;"
+                      " return [Number(d.tensors), Number(d.bytes)]; }"}
+    steps = [{"size": 1024}, {"upload": photos[0]}, {"await": "done"}, {"style_file": str(style_path)},
+             {"await": "done"}]
+    count, current = 2, styles[0]
+    while count < 200:
+        if count % 13 == 0:
+            steps.append({"upload": photos[(count // 13) % len(photos)]})
+        elif count % 29 == 0:
+            steps.append({"style_file": str(style_path)})
+            current = None
+        else:
+            current = styles[(styles.index(current) + 1) % len(styles)] if current else styles[0]
+            steps.append({"style": current})
+        steps.append({"await": "done"})
+        count += 1
+        if count == 20:
+            steps.append({**memory, "as": "warm"})
+    steps.append({**memory, "as": "end"})
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl&tile=512", "steps": steps})
+    done = [s for s in report["statuses"] if s["kind"] == "done"]
+    assert len(done) == 200
+    sizes = {s["text"].split(" in ")[0] for s in done}
+    assert {"Done: 94 × 64", "Done: 700 × 300"} <= sizes, sizes
+    print(f"soak: {len(done)} paintings; tensors/bytes after 20: {report['warm']}, after 200: {report['end']}")
+    assert report["end"] == report["warm"]

@@ -3,8 +3,10 @@
 // writes the inputs and the Python model's expected outputs, runs this and asserts.
 //
 // Usage: node web/e2e/browser.mjs URL SCENARIO.json OUT_DIR
-// SCENARIO: {"query": "?backend=webgl", "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"}
-//            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}]}
+// SCENARIO: {"query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "viewport": {...},
+//            "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"|"settled"} | {"wait": MS}
+//            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}
+//            | {"eval": JS_FUNCTION, "as": KEY} | ... (see below)]}
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ try {
   const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 },
     // page.route cannot see what a service worker fetches: scenarios that damage responses block it.
     serviceWorkers: scenario.corrupt ? 'block' : 'allow' });
+  // Scripts run in the page before its own (e.g. to capture WebGL contexts or mimic a smaller GPU).
+  for (const script of scenario.init || []) await context.addInitScript(script);
   const page = await context.newPage();
   page.on('request', (r) => {
     report.requests.push(r.url());
@@ -46,7 +50,8 @@ try {
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
-    if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && !step.focus && step.offline === undefined) since = await seq();
+    if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && !step.focus && !step.wait
+      && step.offline === undefined) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
     } else if (step.waitsw) {
@@ -76,13 +81,17 @@ try {
       await page.fill('input[type=range] >> nth=0', String(step.strength));
     } else if (step.style) {
       await page.click(`[data-style="${step.style}"]`);
+    } else if (step.wait) {
+      await page.waitForTimeout(step.wait);
     } else if (step.await) {
-      const kind = step.await;
-      await page.waitForFunction(([k, n]) => {
+      // 'done', 'error', or 'settled' (either): the first such message newer than the last action.
+      const kinds = step.await === 'settled' ? ['done', 'error'] : [step.await];
+      await page.waitForFunction(([ks, n]) => {
         const el = document.querySelector('[data-testid=status]');
-        return el && el.classList.contains(k) && Number(el.dataset.seq) > n;
-      }, [kind, since], { timeout: step.timeout || 300_000, polling: 100 });
-      report.statuses.push({ kind, text: await status() });
+        return el && ks.some((k) => el.classList.contains(k)) && Number(el.dataset.seq) > n;
+      }, [kinds, since], { timeout: step.timeout || 300_000, polling: 100 });
+      const kind = await page.getAttribute('[data-testid=status]', 'class');
+      report.statuses.push({ kind: kinds.find((k) => kind.includes(k)), text: await status() });
     } else if (step.save) {
       const pixels = await page.evaluate(() => {
         const c = document.querySelector('[data-testid=output]');

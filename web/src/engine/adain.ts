@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
 import { rgbaFromRgb, rgbFromRgba, type RGBAImage } from './stylize';
+import { readValues } from './backend';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {
@@ -62,7 +63,7 @@ export async function styleStatistics(models: AdainModels, style: RGBAImage, max
     return tf.concat([mean, tf.sqrt(tf.add(variance, EPS))]);
   });
   try {
-    const values = (await stats.data()) as Float32Array;
+    const values = await readValues(stats);
     const n = values.length / 2;
     return { mean: values.slice(0, n), std: values.slice(n) };
   } finally {
@@ -112,7 +113,7 @@ export async function stylizeAdain(models: AdainModels, image: RGBAImage, statis
   });
   let rgb: Float32Array;
   try {
-    rgb = (await out.data()) as Float32Array;
+    rgb = await readValues(out);
   } finally {
     out.dispose();
   }

@@ -4,7 +4,7 @@
  * WebGPU is not bundled yet: graph models failed on it in our tests (see README).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-webgl';
+import { MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 export type BackendName = 'webgl' | 'wasm';
@@ -36,6 +36,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       const value = (await probe.data())[0];
       probe.dispose();
       if (value !== 8) throw new Error(`computed ${value} instead of 8`);
+      watchContext();
       return name;
     } catch (error) {
       failures.push(`${name}: ${(error as Error).message}`);
@@ -46,4 +47,77 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 
 export function currentBackend(): string {
   return tf.getBackend();
+}
+
+/** Live tensors and their bytes (tf.memory()): what a leak would make grow. */
+export function memoryUse(): { tensors: number; bytes: number } {
+  const m = tf.memory();
+  return { tensors: m.numTensors, bytes: m.numBytes };
+}
+
+/**
+ * WebGL context loss: the browser may take the GPU away at any time (driver reset, too much memory,
+ * another tab). A lost context makes every later WebGL call a no-op, so a pending read would wait
+ * forever; the engine watches the canvas instead and fails the read with ContextLostError.
+ */
+export class ContextLostError extends Error {
+  constructor() {
+    super('the GPU was reset (WebGL context lost)');
+    this.name = 'ContextLostError';
+  }
+}
+
+let lost = false;
+let context: WebGLRenderingContext | WebGL2RenderingContext | null = null;
+let lostPromise: Promise<never> = new Promise(() => {});
+let rejectLost: (e: Error) => void = () => {};
+
+function watchContext(): void {
+  lost = false;
+  lostPromise = new Promise<never>((_, reject) => { rejectLost = reject; });
+  lostPromise.catch(() => {}); // nobody need be waiting
+  context = null;
+  if (tf.getBackend() !== 'webgl') return;
+  const gl = (tf.backend() as MathBackendWebGL).gpgpu.gl;
+  context = gl;
+  const onLost = () => {
+    lost = true;
+    rejectLost(new ContextLostError());
+  };
+  if (gl.isContextLost()) onLost();
+  else (gl.canvas as EventTarget).addEventListener('webglcontextlost', onLost, { once: true });
+}
+
+/** Whether the GPU context in use is lost. Asks WebGL itself: the event comes a task later, and in
+ * between a lost context yields wrong values that can surface as any kind of error. */
+export function isContextLost(): boolean {
+  if (!lost && context?.isContextLost()) {
+    lost = true;
+    rejectLost(new ContextLostError());
+  }
+  return lost;
+}
+
+/** Read a tensor's values, or throw ContextLostError if the GPU context is lost before they arrive. */
+export async function readValues(t: tf.Tensor): Promise<Float32Array> {
+  if (isContextLost()) throw new ContextLostError();
+  return (await Promise.race([t.data(), lostPromise])) as Float32Array;
+}
+
+/**
+ * After a context loss: drop the dead WebGL backend and build a new one on a new canvas (with its own
+ * shader cache: programs of the lost context are useless), else fall back to WASM. Models must be
+ * rebuilt afterwards (their weights lived on the old backend). Returns the backend now in use.
+ */
+export async function recoverBackend(options: BackendOptions = {}): Promise<BackendName> {
+  if (tf.findBackendFactory('webgl')) {
+    try {
+      tf.removeBackend('webgl');
+    } catch {
+      // a dead context may fail to free its textures; nothing more to free
+    }
+  }
+  const canvas = () => (typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(300, 150) : document.createElement('canvas'));
+  tf.registerBackend('webgl', () => new MathBackendWebGL(canvas()), 2);
+  return initBackend(options);
 }

@@ -1,12 +1,12 @@
 /** Deep Style's JavaScript API: load the manifest and models, pick a backend, stylise images. */
-export { backendOrder, currentBackend, initBackend, PREFERENCE } from './backend';
+export { backendOrder, ContextLostError, currentBackend, initBackend, isContextLost, memoryUse, PREFERENCE, readValues, recoverBackend } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { preserveColor, preservePixel } from './color';
 export { ManifestError, parseManifest, styleVector } from './manifest';
 export type { Manifest, ModelEntry, ModelFile, StyleEntry } from './manifest';
 export { fetchVerified, loadManifest, loadModel, ModelLoadError, sha256Hex } from './models';
 export type { Progress, StyleModel } from './models';
-export { MAX_SIDE, stylize } from './stylize';
+export { isResourceError, MAX_SIDE, MIN_TILE, stylize } from './stylize';
 export type { RGBAImage, StylizeOptions } from './stylize';
 export { planTiles, TileBlender, tileWeights } from './tiles';
 export type { Tile } from './tiles';

@@ -80,6 +80,9 @@ export interface StyleModel {
   entry: ModelEntry;
   graph: GraphModel;
   dispose(): void;
+  /** The same model built again from the verified bytes it was made from, on the backend now in use
+   * (after a WebGL context loss: see recoverBackend). No download. */
+  rebuild(): Promise<StyleModel>;
 }
 
 /** Download (verified) and build the graph model `modelId` of the manifest found at `base`. */
@@ -94,11 +97,15 @@ export async function loadModel(base: string, manifest: Manifest, modelId: strin
   };
   const buffers = new Map<string, ArrayBuffer>();
   await Promise.all(entry.files.map(async (f) => buffers.set(f.path, await fetchVerified(base, f, report, fetchFn))));
+  return buildModel(entry, buffers);
+}
+
+async function buildModel(entry: ModelEntry, buffers: Map<string, ArrayBuffer>): Promise<StyleModel> {
   const modelJson = JSON.parse(new TextDecoder().decode(buffers.get(entry.url)!));
   const folder = entry.url.includes('/') ? entry.url.slice(0, entry.url.lastIndexOf('/') + 1) : '';
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const shards: ArrayBuffer[] = [];
-  for (const group of modelJson.weightsManifest as tf.io.WeightsManifestGroupConfig[]) {
+  for (const group of modelJson.weightsManifest as tf.io.WeightsManifestConfig[number][]) {
     weightSpecs.push(...group.weights);
     for (const p of group.paths) {
       const shard = buffers.get(folder + p);
@@ -110,5 +117,16 @@ export async function loadModel(base: string, manifest: Manifest, modelId: strin
   const graph = await loadGraphModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData,
     format: modelJson.format, generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy,
     signature: modelJson.signature, userDefinedMetadata: modelJson.userDefinedMetadata }));
-  return { entry, graph, dispose: () => graph.dispose() };
+  return {
+    entry,
+    graph,
+    dispose: () => {
+      try {
+        graph.dispose();
+      } catch {
+        // its backend is gone (context lost): nothing left to free
+      }
+    },
+    rebuild: () => buildModel(entry, buffers),
+  };
 }

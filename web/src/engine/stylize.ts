@@ -5,8 +5,11 @@
  * are cross-faded (tiles.ts). Strength blends the output towards the photo in pixel space; colour
  * preservation keeps the photo's chroma (color.ts). Every tensor is freed: tf.tidy around each
  * pass and explicit dispose of what leaves it; the only read from the GPU is one async data() per pass.
+ * A pass that runs out of GPU resources (a texture over the device's limit, memory exhausted) is not
+ * fatal: the image is painted again in tiles half the size, down to MIN_TILE.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ContextLostError, isContextLost, readValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
 import { planTiles, TileBlender } from './tiles';
@@ -28,9 +31,22 @@ export interface StylizeOptions {
   /** Overlap between tiles in pixels (default 64). */
   overlap?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Told when a pass ran out of GPU resources and the image is being painted in smaller tiles. */
+  onRetry?: (message: string, tile: number) => void;
 }
 
 export const MAX_SIDE = 4096;
+export const MIN_TILE = 128;
+
+/** The largest pass that worked after a resource error, per model and backend: later calls start there. */
+const learnedTile = new Map<string, number>();
+
+/** Pure: does this error mean the pass was too big for the device (so smaller tiles may work)? */
+export function isResourceError(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? error);
+  return /texture size|greater than WebGL maximum|out of memory|OUT_OF_MEMORY|Array buffer allocation failed|Aborted\(OOM\)|Cannot allocate/i
+    .test(message);
+}
 
 /** RGB floats of a region of an RGBA image (the whole image by default). */
 export function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h = image.height): Float32Array {
@@ -61,7 +77,7 @@ async function runPass(model: StyleModel, rgb: Float32Array, width: number, heig
     return y;
   });
   try {
-    return (await out.data()) as Float32Array;
+    return await readValues(out);
   } finally {
     out.dispose();
   }
@@ -73,7 +89,25 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
   const { width, height } = image;
   if (!(width > 0 && height > 0)) throw new Error('the image has no pixels');
   if (Math.max(width, height) > MAX_SIDE) throw new Error(`the image is larger than ${MAX_SIDE} px on a side: scale it down first`);
-  const tile = options.tile ?? 1024;
+  const key = `${model.entry.id}@${tf.getBackend()}`;
+  let tile = Math.min(options.tile ?? 1024, learnedTile.get(key) ?? Infinity);
+  for (;;) {
+    try {
+      return await stylizeInTiles(model, image, style, tile, options);
+    } catch (error) {
+      if (isContextLost()) throw new ContextLostError();
+      const size = Math.min(tile, Math.max(width, height));
+      if (!isResourceError(error) || size <= MIN_TILE) throw error;
+      tile = Math.max(MIN_TILE, Math.floor(size / 2));
+      learnedTile.set(key, tile);
+      options.onRetry?.(`${size} px passes were too big for this device (${(error as Error).message}); painting in tiles of ${tile} px`, tile);
+    }
+  }
+}
+
+async function stylizeInTiles(model: StyleModel, image: RGBAImage, style: Float32Array, tile: number,
+  options: StylizeOptions): Promise<RGBAImage> {
+  const { width, height } = image;
   const overlap = options.overlap ?? 64;
   let rgb: Float32Array;
   if (width <= tile && height <= tile) {

@@ -3,8 +3,9 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  initBackend, loadManifest, loadModel, styleStatistics, stylize, stylizeAdain, styleVector,
-  type AdainModels, type BackendName, type Manifest, type StyleEntry, type StyleModel, type StyleStatistics,
+  ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, memoryUse, recoverBackend, styleStatistics, stylize,
+  stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions, type Manifest, type RGBAImage,
+  type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
 import { fitSize, PhotoError, readPhoto } from './photo';
 import { SAMPLES } from './samples';
@@ -20,6 +21,23 @@ const SIZES = [
 type Status = { kind: 'idle' | 'busy' | 'error' | 'done'; text: string; seq?: number };
 type OwnStyle = { name: string; url: string; statistics: StyleStatistics };
 const OWN = 'own-style';
+
+function backendOptions(): BackendOptions {
+  const params = new URLSearchParams(location.search);
+  return {
+    prefer: params.get('backend') as BackendName | null,
+    exclude: params.get('nowebgl') !== null ? ['webgl'] : [],
+    wasmPaths: {
+      'tfjs-backend-wasm.wasm': wasmPlain,
+      'tfjs-backend-wasm-simd.wasm': wasmSimd,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+    },
+  };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
 
 function describe(style: StyleEntry): string {
   return [style.artist, style.year].filter(Boolean).join(', ');
@@ -43,6 +61,7 @@ export function App() {
   const [own, setOwn] = useState<OwnStyle | null>(null);
   const [blendWith, setBlendWith] = useState('');
   const [blend, setBlend] = useState(0.5);
+  const [memory, setMemory] = useState(memoryUse);
   const models = useRef(new Map<string, Promise<StyleModel>>());
   const source = useRef<HTMLCanvasElement>(null);
   const output = useRef<HTMLCanvasElement>(null);
@@ -51,17 +70,7 @@ export function App() {
   useEffect(() => {
     (async () => {
       try {
-        const params = new URLSearchParams(location.search);
-        const prefer = params.get('backend') as BackendName | null;
-        const name = await initBackend({
-          prefer,
-          exclude: params.get('nowebgl') !== null ? ['webgl'] : [],
-          wasmPaths: {
-            'tfjs-backend-wasm.wasm': wasmPlain,
-            'tfjs-backend-wasm-simd.wasm': wasmSimd,
-            'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-          },
-        });
+        const name = await initBackend(backendOptions());
         setBackend(name);
         const m = await loadManifest(`${MODELS}manifest.json`);
         setManifest(m);
@@ -85,6 +94,28 @@ export function App() {
     return p;
   }, [manifest]);
 
+  // After a WebGL context loss: a new backend (WebGL on a new context, else WASM), and every model
+  // built again on it from the bytes already downloaded and verified.
+  const recovering = useRef<Promise<string> | null>(null);
+  const recover = useCallback((): Promise<string> => {
+    recovering.current ??= rebuildAll().finally(() => { recovering.current = null; });
+    return recovering.current;
+  }, []);
+  const rebuildAll = async (): Promise<string> => {
+    const name = await recoverBackend(backendOptions());
+    const rebuilt = new Map<string, Promise<StyleModel>>();
+    for (const [id, p] of models.current) {
+      rebuilt.set(id, p.then(async (old) => {
+        const fresh = await old.rebuild();
+        old.dispose();
+        return fresh;
+      }));
+    }
+    models.current = rebuilt;
+    setBackend(name);
+    return name;
+  };
+
   const getAdain = useCallback(async (): Promise<AdainModels> => {
     const [encoder, decoder] = await Promise.all([getModel('adain-encoder'), getModel('adain-decoder')]);
     return { encoder, decoder };
@@ -99,6 +130,8 @@ export function App() {
       canvas.width = width;
       canvas.height = height;
       const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, width, height);
       ctx.drawImage(bitmap, 0, 0, width, height);
       bitmap.close();
       setStatus({ kind: 'busy', text: 'Reading your painting…' });
@@ -152,44 +185,68 @@ export function App() {
     src.width = width;
     src.height = height;
     const ctx = src.getContext('2d', { willReadFrequently: true })!;
+    ctx.fillStyle = '#fff'; // transparent pixels are painted as on white paper (as the command line does)
+    ctx.fillRect(0, 0, width, height);
     ctx.drawImage(photo, 0, 0, width, height);
     const pixels = ctx.getImageData(0, 0, width, height);
+    const paint = async (): Promise<{ result: RGBAImage; note: string } | null> => {
+      let note = '';
+      if (style) {
+        const model = await getModel(style.model);
+        if (ticket !== run.current) return null;
+        setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
+        const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
+        const partner = manifest.styles.find((s) => s.id === blendWith && s.model === style.model && s.id !== style.id);
+        // Blending two paintings mixes their normalisation parameters (Dumoulin et al. 2017).
+        const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - blend, [partner.id]: blend })
+          : styleVector(manifest, style.id);
+        const result = await stylize(model, pixels, vector, {
+          strength, preserveColor: keepColors, tile,
+          onProgress: (done, total) => total > 1 && ticket === run.current
+            && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
+          onRetry: (_, smaller) => {
+            note = ` This device could not take larger passes, so it was painted in tiles of ${smaller} px.`;
+            if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
+          },
+        });
+        return { result, note };
+      }
+      const models = await getAdain();
+      if (ticket !== run.current) return null;
+      setStatus({ kind: 'busy', text: `Painting in the style of ${own!.name}…` });
+      return { result: await stylizeAdain(models, pixels, own!.statistics, { alpha: strength, preserveColor: keepColors }), note };
+    };
     (async () => {
+      const started = performance.now();
       try {
-        let result;
-        const started = performance.now();
-        if (style) {
-          const model = await getModel(style.model);
-          if (ticket !== run.current) return;
-          setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
-          const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
-          const partner = manifest.styles.find((s) => s.id === blendWith && s.model === style.model && s.id !== style.id);
-          // Blending two paintings mixes their normalisation parameters (Dumoulin et al. 2017).
-          const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - blend, [partner.id]: blend })
-            : styleVector(manifest, style.id);
-          result = await stylize(model, pixels, vector, {
-            strength, preserveColor: keepColors, tile,
-            onProgress: (done, total) => total > 1 && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
-          });
-        } else {
-          const models = await getAdain();
-          if (ticket !== run.current) return;
-          setStatus({ kind: 'busy', text: `Painting in the style of ${own!.name}…` });
-          result = await stylizeAdain(models, pixels, own!.statistics, { alpha: strength, preserveColor: keepColors });
+        let painted;
+        let recovered = '';
+        try {
+          painted = await paint();
+        } catch (error) {
+          if (!(error instanceof ContextLostError || isContextLost())) throw error;
+          // The GPU was taken away mid-run (driver reset, memory, another tab): rebuild and retry once.
+          setStatus({ kind: 'busy', text: 'The GPU was reset while painting; starting again…' });
+          const name = await recover();
+          recovered = ` The GPU was reset during painting (WebGL context lost); recovered on ${name}.`;
+          painted = await paint();
         }
-        if (ticket !== run.current) return;
+        if (!painted || ticket !== run.current) return;
+        const { result, note } = painted;
         const out = output.current!;
         out.width = width;
         out.height = height;
-        out.getContext('2d')!.putImageData(new ImageData(result.data, width, height), 0, 0);
+        out.getContext('2d')!.putImageData(new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
         setHasResult(true);
+        setMemory(memoryUse());
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        setStatus({ kind: 'done', text: `Done: ${width} × ${height} in ${seconds} s on ${backend}.` });
+        setStatus({ kind: 'done', text: `Done: ${width} × ${height} in ${seconds} s on ${currentBackend()}.${note}${recovered}` });
       } catch (error) {
+        setMemory(memoryUse());
         if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
       }
     })();
-  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, getModel, getAdain, own, backend]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, getModel, getAdain, own, recover]);
 
   const download = useCallback((square: boolean) => {
     const out = output.current;
@@ -286,7 +343,9 @@ export function App() {
       </section>
 
       <footer>
-        <p>Running on {backend ?? '…'}. Paintings are public domain; sample photos from scikit-image and matplotlib.</p>
+        <p>Running on {backend ?? '…'}
+          <span data-testid="memory" data-tensors={memory.tensors} data-bytes={memory.bytes}> ({memory.tensors} tensors, {megabytes(memory.bytes)} held)</span>.
+          Paintings are public domain; sample photos from scikit-image and matplotlib.</p>
       </footer>
     </main>
   );
