@@ -8,7 +8,7 @@ import { backendOrder } from './backend';
 import { preserveColor, preservePixel } from './color';
 import { ManifestError, parseManifest, styleVector } from './manifest';
 import { fetchVerified, loadModel, ModelLoadError } from './models';
-import { stylize } from './stylize';
+import { isResourceError, MIN_TILE, stylize } from './stylize';
 import { planTiles, TileBlender, tileWeights } from './tiles';
 import { fitSize, sniff } from '../ui/photo';
 
@@ -149,5 +149,38 @@ describe('models', () => {
     const zero = await stylize(model, image, vector, { strength: 0 });
     for (let i = 0; i < image.data.length; i += 4) expect(zero.data[i]).toBe(image.data[i]);
     model.dispose();
+  }, 120_000);
+  it('paints in smaller tiles when a pass is too big for the device, without leaking', async () => {
+    await tf.setBackend('cpu');
+    const m = parseManifest(shipped());
+    const real = await loadModel('models', m, 'gallery', undefined, diskFetch());
+    const limit = 129; // a "GPU" that takes passes up to 129 px a side
+    const passes: number[] = [];
+    const graph = {
+      execute(inputs: Record<string, tf.Tensor>) {
+        const [, h, w] = inputs.content.shape;
+        passes.push(Math.max(h, w));
+        if (Math.max(h, w) > limit) throw new Error('Requested texture size [9000x9000] greater than WebGL maximum on this browser / GPU [8192x8192].');
+        return real.graph.execute(inputs);
+      },
+    };
+    const small = { ...real, entry: { ...real.entry, id: 'gallery-small-gpu' }, graph: graph as unknown as typeof real.graph };
+    const image = { width: 200, height: 100, data: new Uint8ClampedArray(200 * 100 * 4).map((_, i) => (i * 53) % 256) };
+    const vector = styleVector(m, 'udnie');
+    const reference = await stylize(real, image, vector, { tile: 128, overlap: 8 });
+    const before = tf.memory().numTensors;
+    const retries: number[] = [];
+    const out = await stylize(small, image, vector, { tile: 1024, overlap: 8, onRetry: (_, tile) => retries.push(tile) });
+    expect(retries).toEqual([128]); // half of 200, but never below MIN_TILE
+    expect(tf.memory().numTensors).toBe(before);
+    expect(out.width).toBe(200);
+    expect(Array.from(out.data)).toEqual(Array.from(reference.data));
+    passes.length = 0;
+    await stylize(small, image, vector, { tile: 1024, overlap: 8 }); // remembered: straight to 128 px tiles
+    expect(Math.max(...passes)).toBe(128);
+    expect(isResourceError(new Error('Failed to compile fragment shader.'))).toBe(false);
+    expect(isResourceError(new RangeError('Array buffer allocation failed'))).toBe(true);
+    expect(MIN_TILE).toBe(128);
+    real.dispose();
   }, 120_000);
 });
