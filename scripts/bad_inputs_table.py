@@ -5,7 +5,7 @@ Runs the two corpus tests (tests/test_site.py and tests/test_cli.py, which asser
 behaviour) with DEEPSTYLE_RECORD_BAD_INPUTS set, so they also record what they saw in
 docs/bad_inputs.json; then prints that as a Markdown table.
 
-Usage: .venv/bin/python scripts/bad_inputs_table.py
+Usage: .venv/bin/python scripts/bad_inputs_table.py [--table-only]   (--table-only: from the last record)
 """
 
 import json
@@ -22,13 +22,14 @@ OUT = ROOT / "docs" / "bad_inputs.json"
 
 
 def main() -> int:
-    OUT.unlink(missing_ok=True)
-    env = dict(os.environ, DEEPSTYLE_RECORD_BAD_INPUTS=str(OUT))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-k", "bad_input_corpus",
-                           "tests/test_site.py", "tests/test_cli.py"], cwd=ROOT, env=env)
-    if proc.returncode != 0:
-        print("the corpus tests failed; no table", file=sys.stderr)
-        return 1
+    if "--table-only" not in sys.argv:
+        OUT.unlink(missing_ok=True)
+        env = dict(os.environ, DEEPSTYLE_RECORD_BAD_INPUTS=str(OUT))
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-k", "bad_input_corpus",
+                               "tests/test_site.py", "tests/test_cli.py"], cwd=ROOT, env=env)
+        if proc.returncode != 0:
+            print("the corpus tests failed; no table", file=sys.stderr)
+            return 1
     record = json.loads(OUT.read_text())
     print("| File | Page | Command line (`deepstyle stylize`) |")
     print("|---|---|---|")
