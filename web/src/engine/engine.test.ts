@@ -130,6 +130,11 @@ describe('models', () => {
     await expect(fetchVerified('models', file, undefined, diskFetch(file.path))).rejects.toThrow(ModelLoadError);
     await expect(fetchVerified('models', file, undefined, diskFetch(file.path))).rejects.toThrow('checksum');
   });
+  it('says which model file is missing', async () => {
+    const m = parseManifest(shipped());
+    const missing = { ...m.models[0].files[1], path: 'gallery/gone.bin' };
+    await expect(fetchVerified('models', missing, undefined, diskFetch())).rejects.toThrow('could not download gallery/gone.bin: HTTP 404');
+  });
   it('stylises repeatedly without leaking tensors', async () => {
     await tf.setBackend('cpu');
     const m = parseManifest(shipped());
