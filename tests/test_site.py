@@ -409,3 +409,105 @@ def test_soak_200_paintings_leave_memory_flat(site, tmp_path, chelsea_small, own
     assert {"Done: 94 × 64", "Done: 700 × 300"} <= sizes, sizes
     print(f"soak: {len(done)} paintings; tensors/bytes after 20: {report['warm']}, after 200: {report['end']}")
     assert report["end"] == report["warm"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Live camera (Chromium's fake camera playing a y4m file made here) and video files (PyAV).
+
+LIVE_FRAME = """() => {
+  const c = document.querySelector('[data-testid=live-output]');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  const v = document.querySelector('.live video');
+  const raw = document.createElement('canvas');
+  raw.width = c.width; raw.height = c.height;
+  const r = raw.getContext('2d');
+  r.drawImage(v, 0, 0, c.width, c.height);
+  const s = document.querySelector('[data-testid=live-stats]').dataset;
+  return { width: c.width, height: c.height, data: Array.from(d.data), raw: Array.from(r.getImageData(0, 0, c.width, c.height).data),
+           frames: Number(s.frames), tensors: Number(s.tensors), bytes: Number(s.bytes), fps: Number(s.fps),
+           latency: Number(s.latency), side: Number(s.side) };
+}"""
+
+
+def _rgb(frame, key="data"):
+    return np.array(frame[key], np.float32).reshape(frame["height"], frame["width"], 4)[..., :3]
+
+
+def _distance(f, g):
+    """Mean abs difference of two live frames, at the smaller one's size (the loop adapts its size)."""
+    size = (min(f["width"], g["width"]), min(f["height"], g["height"]))
+    a, b = (np.asarray(Image.fromarray(_rgb(x).astype(np.uint8)).resize(size, Image.BILINEAR), np.float32) for x in (f, g))
+    return float(np.abs(a - b).mean())
+
+
+@pytest.fixture(scope="module")
+def camera_file(tmp_path_factory):
+    from media import moving_frames, write_y4m
+
+    return write_y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", moving_frames(40), fps=10)
+
+
+@pytest.mark.slow
+def test_live_camera_is_painted_continuously_switches_style_and_leaks_nothing(site, tmp_path, camera_file):
+    """Live mode on the fake camera (WASM): frames keep coming and change as the picture moves, they
+    are painted (far from the raw frame), a style switch applies without stopping, a snapshot saves the
+    frame, and after 300 frames the live tensors and their bytes are what they were after 20."""
+    snap = {"eval": LIVE_FRAME, "push": "frames"}
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "camera": str(camera_file), "steps": [
+        {"mode": "live"}, {"await": "done", "timeout": 60_000}, {"frames": 20}, snap, {"wait": 700}, snap,
+        {"style": "udnie"}, {"wait": 1500}, snap, {"wait": 700}, snap,
+        {"download_link": "text=Snapshot (PNG)", "as": "snapshot.png"},
+        {"frames": 320, "timeout": 400_000}, snap,
+    ]})
+    assert report["statuses"][0]["text"].startswith("Live: painting the camera")
+    a, b, c, d, last = report["frames"]
+    assert a["frames"] < b["frames"] < c["frames"] < d["frames"]
+    moved = _distance(a, b)
+    # A style is a palette: the mean colour moves more across the switch than between two frames of one style.
+    palette = lambda f: _rgb(f).reshape(-1, 3).mean(0)  # noqa: E731
+    switched, same_style = (float(np.abs(palette(f) - palette(g)).sum()) for f, g in ((b, c), (c, d)))
+    painted = [np.abs(_rgb(f) - _rgb(f, "raw")).mean() for f in (a, b, c, d)]
+    print(f"live: {last['frames']} frames, {last['fps']} fps, {last['latency']} ms a frame at {last['side']} px; "
+          f"frame-to-frame {moved:.1f}, across the style switch {switched:.1f}, same style {same_style:.1f}; "
+          f"painted vs raw {np.round(painted, 1)}; tensors/bytes after 20 {a['tensors']}/{a['bytes']}, "
+          f"after {last['frames']} {last['tensors']}/{last['bytes']}")
+    assert min(painted) > 15  # painted, not the camera's picture
+    assert moved > 1  # the output follows the moving picture
+    assert switched > 3 * same_style and switched > 10
+    assert (last["tensors"], last["bytes"]) == (a["tensors"], a["bytes"])
+    with Image.open(out / "snapshot.png") as im:
+        assert im.size[0] > 0 and np.asarray(im.convert("RGB")).std() > 5
+
+
+def test_a_refused_camera_says_so_and_the_page_carries_on(site, tmp_path, camera_file, photo_and_expected):
+    path, _, _ = photo_and_expected
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "camera": str(camera_file), "refuseCamera": True,
+                                              "steps": [{"mode": "live"}, {"await": "error", "timeout": 60_000},
+                                                        {"mode": "photo"}, {"upload": str(path)}, {"await": "done"}]})
+    assert "camera was refused" in report["statuses"][0]["text"], report["statuses"]
+    assert report["statuses"][1]["text"].startswith("Done")
+
+
+@pytest.mark.slow
+def test_a_video_file_round_trips_to_a_playable_webm(site, tmp_path):
+    """A 2 s clip (24 frames, 160 x 120, VP8 and an Opus tone) made with PyAV: the page paints every
+    frame and saves a WebM that PyAV decodes to 24 painted frames of 160 x 120, with the sound."""
+    from media import moving_frames, read_webm, write_webm
+
+    frames = moving_frames(24, 160, 120)
+    clip = write_webm(tmp_path / "clip.webm", frames)
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"mode": "video"}, {"style": "great-wave"}, {"video_file": str(clip)}, {"video_size": 240},
+        {"click": "[data-testid=video-paint]"}, {"await": "done", "timeout": 300_000},
+        {"download_link": "[data-testid=video-download]", "as": "painted.webm"},
+    ]})
+    text = report["statuses"][-1]["text"]
+    assert text.startswith("Done: 24 frames at 160 × 120, with its sound"), text
+    assert report["downloads"]["painted.webm"]["suggested"] == "clip-the-great-wave-off-kanagawa.webm"
+    decoded = read_webm(out / "painted.webm")
+    assert decoded["frames"].shape == (24, 120, 160, 3)
+    assert decoded["codec"] == "vp8" and decoded["audio"] and abs(decoded["audio_seconds"] - 2.0) < 0.1
+    diff = np.abs(decoded["frames"].astype(np.float32) - frames).mean()
+    steps = np.abs(np.diff(decoded["frames"].astype(np.float32), axis=0)).mean()
+    print(f"video: 24 frames, mean distance from the input {diff:.1f}, mean change between frames {steps:.1f}")
+    assert diff > 15 and steps > 1

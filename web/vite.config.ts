@@ -49,6 +49,7 @@ function contentSecurityPolicy(): Plugin {
     "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' blob: data:",
+    "media-src 'self' blob:", // the painted video plays from a blob: URL made on this device
     "connect-src 'self' blob: data:",
     "worker-src 'self' blob:",
     "object-src 'none'",

@@ -18,7 +18,10 @@ const report = { requests: [], foreign: [], statuses: [], console: [], saved: {}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+  args: ['--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+    // A fake camera playing a y4m file the test made; the permission prompt accepted unless the scenario refuses it.
+    ...(scenario.camera ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${scenario.camera}`] : []),
+    ...(scenario.camera && !scenario.refuseCamera ? ['--use-fake-ui-for-media-stream'] : [])],
   timeout: 60_000,
 });
 try {
@@ -51,7 +54,7 @@ try {
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
     if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && !step.focus && !step.wait
-      && step.offline === undefined) since = await seq();
+      && step.frames === undefined && !step.download_link && step.offline === undefined) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
     } else if (step.waitsw) {
@@ -65,6 +68,20 @@ try {
     } else if (step.reload) {
       await page.reload();
       await page.waitForSelector('.style', { timeout: 120_000 });
+    } else if (step.mode) {
+      await page.click(`[data-mode=${step.mode}]`);
+    } else if (step.video_file) {
+      await page.setInputFiles('[data-testid=video-file]', step.video_file);
+    } else if (step.video_size) {
+      await page.selectOption('[data-testid=video-size]', String(step.video_size));
+    } else if (step.frames !== undefined) {
+      // live mode: wait until at least this many frames have been painted
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=live-stats]')?.dataset.frames) >= n,
+        step.frames, { timeout: step.timeout || 300_000, polling: 100 });
+    } else if (step.download_link) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(step.download_link)]);
+      await download.saveAs(join(outDir, step.as));
+      report.downloads[step.as] = { file: step.as, suggested: download.suggestedFilename() };
     } else if (step.blend_with !== undefined) {
       await page.selectOption('[data-testid=blend-with]', step.blend_with);
     } else if (step.focus) {
@@ -109,7 +126,9 @@ try {
     } else if (step.screenshot) {
       await page.screenshot({ path: join(outDir, `${step.screenshot}.png`), fullPage: true });
     } else if (step.eval) {
-      report[step.as] = await page.evaluate(`(${step.eval})()`);
+      const value = await page.evaluate(`(${step.eval})()`);
+      if (step.push) (report[step.push] ||= []).push(value);
+      else report[step.as] = value;
     }
   }
   report.finalStatus = await status();

@@ -87,30 +87,37 @@ export function mixStatistics(styles: StyleStatistics[], weights: number[]): Sty
   return { mean, std };
 }
 
+/**
+ * AdaIN on an image tensor [1, h, w, 3] in 0-255: returns [1, h, w, 3] in 0-255. Call it inside
+ * tf.tidy (the live loop does, per frame).
+ */
+export function adainTensor(models: AdainModels, content: tf.Tensor4D, statistics: StyleStatistics,
+  options: AdainOptions = {}): tf.Tensor4D {
+  const [, height, width] = content.shape;
+  const alpha = Math.min(1, Math.max(0, options.alpha ?? 1));
+  const f = encode(models.encoder, padToMultiple(content));
+  const { mean, variance } = tf.moments(f, [1, 2], true);
+  const normalised = tf.div(tf.sub(f, mean), tf.sqrt(tf.add(variance, EPS)));
+  const target = (s: StyleStatistics) => tf.add(tf.mul(normalised, tf.tensor1d(s.std)), tf.tensor1d(s.mean));
+  let t = target(statistics);
+  if (options.second) {
+    const [fh, fw] = [f.shape[1], f.shape[2]];
+    const mask = tf.tensor4d(options.second.mask, [1, height, width, 1]);
+    const small = tf.image.resizeBilinear(padToMultiple(mask), [fh, fw], true);
+    t = tf.add(tf.mul(t, small), tf.mul(target(options.second.statistics), tf.sub(1, small)));
+  }
+  t = tf.add(tf.mul(t, alpha), tf.mul(f, 1 - alpha));
+  const decoded = models.decoder.graph.execute({ features: t }) as tf.Tensor4D;
+  let y = tf.clipByValue(tf.slice(decoded, [0, 0, 0, 0], [1, height, width, 3]), 0, 255);
+  if (options.preserveColor) y = preserveColor(y, content) as tf.Tensor4D;
+  return y;
+}
+
 /** Stylise `image` with the statistics of a style image; returns an image of the same size. */
 export async function stylizeAdain(models: AdainModels, image: RGBAImage, statistics: StyleStatistics,
   options: AdainOptions = {}): Promise<RGBAImage> {
   const { width, height } = image;
-  const alpha = Math.min(1, Math.max(0, options.alpha ?? 1));
-  const out = tf.tidy(() => {
-    const content = toTensor(image);
-    const f = encode(models.encoder, padToMultiple(content));
-    const { mean, variance } = tf.moments(f, [1, 2], true);
-    const normalised = tf.div(tf.sub(f, mean), tf.sqrt(tf.add(variance, EPS)));
-    const target = (s: StyleStatistics) => tf.add(tf.mul(normalised, tf.tensor1d(s.std)), tf.tensor1d(s.mean));
-    let t = target(statistics);
-    if (options.second) {
-      const [fh, fw] = [f.shape[1], f.shape[2]];
-      const mask = tf.tensor4d(options.second.mask, [1, height, width, 1]);
-      const small = tf.image.resizeBilinear(padToMultiple(mask), [fh, fw], true);
-      t = tf.add(tf.mul(t, small), tf.mul(target(options.second.statistics), tf.sub(1, small)));
-    }
-    t = tf.add(tf.mul(t, alpha), tf.mul(f, 1 - alpha));
-    const decoded = models.decoder.graph.execute({ features: t }) as tf.Tensor4D;
-    let y: tf.Tensor = tf.clipByValue(tf.slice(decoded, [0, 0, 0, 0], [1, height, width, 3]), 0, 255);
-    if (options.preserveColor) y = preserveColor(y, content);
-    return y;
-  });
+  const out = tf.tidy(() => adainTensor(models, toTensor(image), statistics, options));
   let rgb: Float32Array;
   try {
     rgb = await readValues(out);

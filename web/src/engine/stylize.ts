@@ -63,19 +63,25 @@ export function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h =
   return out;
 }
 
+/**
+ * The network on a batch of one image tensor [1, h, w, 3] in 0-255, with strength and colour
+ * preservation: returns [1, h, w, 3] in 0-255. Call it inside tf.tidy (the live loop does, per frame).
+ */
+export function paintTensor(model: StyleModel, content: tf.Tensor4D, style: Float32Array,
+  options: Pick<StylizeOptions, 'strength' | 'preserveColor'> = {}): tf.Tensor4D {
+  const strength = Math.min(1, Math.max(0, options.strength ?? 1));
+  const styleInput = tf.tensor2d(style, [1, style.length]);
+  let y = model.graph.execute({ content, style: styleInput }) as tf.Tensor4D;
+  y = tf.clipByValue(y, 0, 255);
+  if (options.preserveColor) y = preserveColor(y, content) as tf.Tensor4D;
+  if (strength < 1) y = tf.add(content, tf.mul(tf.sub(y, content), strength));
+  return y;
+}
+
 /** One pass of the network on RGB float pixels (h x w x 3); returns RGB float pixels. */
 async function runPass(model: StyleModel, rgb: Float32Array, width: number, height: number, style: Float32Array,
   options: StylizeOptions): Promise<Float32Array> {
-  const strength = Math.min(1, Math.max(0, options.strength ?? 1));
-  const out = tf.tidy(() => {
-    const content = tf.tensor4d(rgb, [1, height, width, 3]);
-    const styleInput = tf.tensor2d(style, [1, style.length]);
-    let y = model.graph.execute({ content, style: styleInput }) as tf.Tensor;
-    y = tf.clipByValue(y, 0, 255);
-    if (options.preserveColor) y = preserveColor(y, content);
-    if (strength < 1) y = tf.add(content, tf.mul(tf.sub(y, content), strength));
-    return y;
-  });
+  const out = tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options));
   try {
     return await readValues(out);
   } finally {

@@ -3,10 +3,12 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, memoryUse, recoverBackend, styleStatistics, stylize,
-  stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions, type Manifest, type RGBAImage,
-  type StyleEntry, type StyleModel, type StyleStatistics,
+  adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, memoryUse, paintTensor,
+  recoverBackend, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
+  type FramePainter, type Manifest, type RGBAImage, type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
+import { Live } from './Live';
+import { Video } from './Video';
 import { fitSize, PhotoError, readPhoto } from './photo';
 import { SAMPLES } from './samples';
 
@@ -62,6 +64,8 @@ export function App() {
   const [blendWith, setBlendWith] = useState('');
   const [blend, setBlend] = useState(0.5);
   const [memory, setMemory] = useState(memoryUse);
+  const [mode, setMode] = useState<'photo' | 'live' | 'video'>('photo');
+  const painter = useRef<FramePainter | null>(null);
   const models = useRef(new Map<string, Promise<StyleModel>>());
   const source = useRef<HTMLCanvasElement>(null);
   const output = useRef<HTMLCanvasElement>(null);
@@ -176,7 +180,7 @@ export function App() {
 
   // Render whenever the photo, style or settings change.
   useEffect(() => {
-    if (!photo || !manifest || !styleId || !source.current || !output.current) return;
+    if (mode !== 'photo' || !photo || !manifest || !styleId || !source.current || !output.current) return;
     if (styleId === OWN && !own) return;
     const ticket = ++run.current;
     const style = manifest.styles.find((s) => s.id === styleId);
@@ -246,7 +250,33 @@ export function App() {
         if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
       }
     })();
-  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, getModel, getAdain, own, recover]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, getModel, getAdain, own, recover, mode]);
+
+  // Live and video modes paint frames with whatever the settings say now: one painter, kept current.
+  useEffect(() => {
+    if (mode === 'photo' || !manifest || !styleId) return;
+    let stale = false;
+    (async () => {
+      try {
+        const style = manifest.styles.find((s) => s.id === styleId);
+        if (style) {
+          const model = await getModel(style.model);
+          const partner = manifest.styles.find((s) => s.id === blendWith && s.model === style.model && s.id !== style.id);
+          const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - blend, [partner.id]: blend })
+            : styleVector(manifest, style.id);
+          if (!stale) painter.current = (x) => paintTensor(model, x, vector, { strength, preserveColor: keepColors });
+        } else if (styleId === OWN && own) {
+          const models = await getAdain();
+          if (!stale) painter.current = (x) => adainTensor(models, x, own.statistics, { alpha: strength, preserveColor: keepColors });
+        }
+      } catch (error) {
+        setStatus({ kind: 'error', text: (error as Error).message });
+      }
+    })();
+    return () => { stale = true; };
+  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, getModel, getAdain]);
+  const styleName = styleId === OWN ? own?.name ?? 'your picture' : manifest?.styles.find((s) => s.id === styleId)?.title ?? '';
+  const onMessage = useCallback((kind: Status['kind'], text: string) => setStatus({ kind, text }), [setStatus]);
 
   const download = useCallback((square: boolean) => {
     const out = output.current;
@@ -276,7 +306,15 @@ export function App() {
         <p>Turn a photo into a painting. It happens on this device: your photo is never uploaded.</p>
       </header>
 
-      <section aria-label="Photo" className="photo">
+      <nav className="modes" aria-label="Mode">
+        {(['photo', 'live', 'video'] as const).map((m) => (
+          <button key={m} type="button" aria-pressed={mode === m} data-mode={m} onClick={() => setMode(m)}>
+            {{ photo: 'Photo', live: 'Live camera', video: 'Video file' }[m]}
+          </button>
+        ))}
+      </nav>
+
+      <section aria-label="Photo" className="photo" hidden={mode !== 'photo'}>
         <label className="button">
           Choose a photo
           <input type="file" accept="image/*" data-testid="file" onChange={(e) => { acceptFile(e.target.files?.[0]); e.target.value = ''; }} />
@@ -328,7 +366,10 @@ export function App() {
 
       <p role="status" aria-live="polite" className={`status ${status.kind}`} data-testid="status" data-seq={status.seq}>{status.text}</p>
 
-      <section aria-label="Result" className="result" hidden={!photo}>
+      {mode === 'live' && <Live painter={painter} styleName={styleName} onMessage={onMessage} />}
+      {mode === 'video' && <Video painter={painter} styleName={styleName} onMessage={onMessage} />}
+
+      <section aria-label="Result" className="result" hidden={!photo || mode !== 'photo'}>
         <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
           <canvas ref={source} className="before" aria-label="Your photo" />
           <canvas ref={output} className="after" data-testid="output" aria-label="The painting" />

@@ -50,8 +50,4 @@ export async function readPhoto(file: Blob & { name?: string }): Promise<ImageBi
   return bitmap;
 }
 
-/** Pure: the size to process at, longer side at most `longest`, never enlarging. */
-export function fitSize(width: number, height: number, longest: number): { width: number; height: number } {
-  const scale = Math.min(1, longest / Math.max(width, height));
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
-}
+export { fitSize } from '../engine/tiles';
