@@ -448,33 +448,39 @@ def camera_file(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_live_camera_is_painted_continuously_switches_style_and_leaks_nothing(site, tmp_path, camera_file):
+def test_live_camera_is_painted_continuously_switches_style_and_leaks_nothing(site, tmp_path, camera_file, own_style):
     """Live mode on the fake camera (WASM): frames keep coming and change as the picture moves, they
-    are painted (far from the raw frame), a style switch applies without stopping, a snapshot saves the
-    frame, and after 300 frames the live tensors and their bytes are what they were after 20."""
+    are painted (far from the raw frame), switches to another painting and to one's own picture (AdaIN)
+    apply without stopping, a snapshot saves the frame, and 300 more frames leave the live tensors and
+    their bytes where they were."""
     snap = {"eval": LIVE_FRAME, "push": "frames"}
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "camera": str(camera_file), "steps": [
         {"mode": "live"}, {"await": "done", "timeout": 60_000}, {"frames": 20}, snap, {"wait": 700}, snap,
         {"style": "udnie"}, {"wait": 1500}, snap, {"wait": 700}, snap,
+        {"style_file": str(own_style[0])}, {"await": "done"}, {"wait": 1500}, snap,
         {"download_link": "text=Snapshot (PNG)", "as": "snapshot.png"},
-        {"frames": 320, "timeout": 400_000}, snap,
+        {"more_frames": 20}, snap, {"more_frames": 300, "timeout": 400_000}, snap,
     ]})
     assert report["statuses"][0]["text"].startswith("Live: painting the camera")
-    a, b, c, d, last = report["frames"]
-    assert a["frames"] < b["frames"] < c["frames"] < d["frames"]
+    assert report["statuses"][1]["text"] == "Style: your picture “coffee.png”."
+    a, b, c, d, e, warm, last = report["frames"]
+    assert a["frames"] < b["frames"] < c["frames"] < d["frames"] < e["frames"]
     moved = _distance(a, b)
     # A style is a palette: the mean colour moves more across the switch than between two frames of one style.
     palette = lambda f: _rgb(f).reshape(-1, 3).mean(0)  # noqa: E731
-    switched, same_style = (float(np.abs(palette(f) - palette(g)).sum()) for f, g in ((b, c), (c, d)))
+    switched, same_style, own = (float(np.abs(palette(f) - palette(g)).sum()) for f, g in ((b, c), (c, d), (d, e)))
     painted = [np.abs(_rgb(f) - _rgb(f, "raw")).mean() for f in (a, b, c, d)]
     print(f"live: {last['frames']} frames, {last['fps']} fps, {last['latency']} ms a frame at {last['side']} px; "
-          f"frame-to-frame {moved:.1f}, across the style switch {switched:.1f}, same style {same_style:.1f}; "
-          f"painted vs raw {np.round(painted, 1)}; tensors/bytes after 20 {a['tensors']}/{a['bytes']}, "
-          f"after {last['frames']} {last['tensors']}/{last['bytes']}")
+          f"frame-to-frame {moved:.1f}; palette change across the switch {switched:.1f}, to one's own {own:.1f}, "
+          f"within one style {same_style:.1f}; "
+          f"painted vs raw {np.round(painted, 1)}; tensors/bytes at frame {warm['frames']} "
+          f"{warm['tensors']}/{warm['bytes']}, at frame {last['frames']} {last['tensors']}/{last['bytes']}")
     assert min(painted) > 15  # painted, not the camera's picture
     assert moved > 1  # the output follows the moving picture
     assert switched > 3 * same_style and switched > 10
-    assert (last["tensors"], last["bytes"]) == (a["tensors"], a["bytes"])
+    assert own > 3 * same_style and own > 10
+    assert last["frames"] - warm["frames"] >= 300
+    assert (last["tensors"], last["bytes"]) == (warm["tensors"], warm["bytes"])  # all three models loaded by then
     with Image.open(out / "snapshot.png") as im:
         assert im.size[0] > 0 and np.asarray(im.convert("RGB")).std() > 5
 

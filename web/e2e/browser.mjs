@@ -54,7 +54,7 @@ try {
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
     if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && !step.focus && !step.wait
-      && step.frames === undefined && !step.download_link && step.offline === undefined) since = await seq();
+      && step.frames === undefined && step.more_frames === undefined && !step.download_link && step.offline === undefined) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
     } else if (step.waitsw) {
@@ -74,10 +74,12 @@ try {
       await page.setInputFiles('[data-testid=video-file]', step.video_file);
     } else if (step.video_size) {
       await page.selectOption('[data-testid=video-size]', String(step.video_size));
-    } else if (step.frames !== undefined) {
-      // live mode: wait until at least this many frames have been painted
-      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=live-stats]')?.dataset.frames) >= n,
-        step.frames, { timeout: step.timeout || 300_000, polling: 100 });
+    } else if (step.frames !== undefined || step.more_frames !== undefined) {
+      // live mode: wait until at least this many frames have been painted (in all, or from now)
+      const count = () => page.evaluate(() => Number(document.querySelector('[data-testid=live-stats]')?.dataset.frames));
+      const n = step.frames ?? (await count()) + step.more_frames;
+      await page.waitForFunction((k) => Number(document.querySelector('[data-testid=live-stats]')?.dataset.frames) >= k,
+        n, { timeout: step.timeout || 300_000, polling: 100 });
     } else if (step.download_link) {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click(step.download_link)]);
       await download.saveAs(join(outDir, step.as));

@@ -143,11 +143,12 @@ export function App() {
       const url = canvas.toDataURL('image/jpeg', 0.8);
       setOwn({ name: file.name.replace(/\.[^.]+$/, ''), url, statistics });
       setStyleId(OWN);
-      if (!photo) setStatus({ kind: 'idle', text: 'Now choose a photo.' });
+      if (mode !== 'photo') setStatus({ kind: 'done', text: `Style: your picture “${file.name}”.` });
+      else if (!photo) setStatus({ kind: 'idle', text: 'Now choose a photo.' });
     } catch (error) {
       setStatus({ kind: 'error', text: error instanceof PhotoError ? error.message : `Could not use that style: ${(error as Error).message}` });
     }
-  }, [getAdain, photo]);
+  }, [getAdain, photo, mode]);
 
   const acceptFile = useCallback(async (file: File | Blob | null | undefined, name = 'photo') => {
     if (!file) return;
