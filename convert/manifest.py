@@ -171,8 +171,35 @@ def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print)
         })
     ids = {e["id"] for e in entries}
     manifest["models"] = [m for m in manifest["models"] if m["id"] not in ids] + entries
+    add_adain_statistics(manifest, models_dir, log=log)
     save(manifest, manifest_path)
     return manifest
+
+
+def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print) -> None:
+    """Ship every gallery painting's AdaIN statistics (relu4_1 channel means, then deviations; float32,
+    little-endian) as ``adain-statistics/ID.bin``, recorded as the style's ``adain_statistics`` file,
+    so that the arbitrary-style network can use, mix and mask gallery paintings without their files
+    (Huang & Belongie 2017: a style is only these statistics to AdaIN). Paintings whose file is not
+    at the path the model's recipe names are skipped with a note."""
+    from . import adain, images
+
+    models_dir = Path(models_dir)
+    folder = models_dir / "adain-statistics"
+    folder.mkdir(parents=True, exist_ok=True)
+    recipes = {m["id"]: m["recipe"] for m in manifest["models"] if m["kind"] == "multi-style"}
+    for style in manifest["styles"]:
+        try:
+            painting = recipes[style["model"]]["styles"][style["index"]]
+            image = images.load_image(painting, size=size)
+        except (KeyError, IndexError, images.ImageError) as error:
+            log(f"{style['id']}: no AdaIN statistics ({error})")
+            continue
+        mean, std = adain.style_statistics(image[None])["relu4_1"]
+        values = np.concatenate([np.asarray(mean, "<f4").reshape(-1), np.asarray(std, "<f4").reshape(-1)])
+        path = folder / f"{style['id']}.bin"
+        path.write_bytes(values.tobytes())
+        style["adain_statistics"] = _file_entry(path, models_dir)
 
 
 def vgg_channels() -> int:

@@ -517,3 +517,78 @@ def test_a_video_file_round_trips_to_a_playable_webm(site, tmp_path):
     steps = np.abs(np.diff(decoded["frames"].astype(np.float32), axis=0)).mean()
     print(f"video: 24 frames, mean distance from the input {diff:.1f}, mean change between frames {steps:.1f}")
     assert diff > 15 and steps > 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Arbitrary style (AdaIN): mixing with a gallery painting's shipped statistics, regions, bad files.
+
+
+def test_own_picture_mixed_with_a_painting_lands_between_them(site, tmp_path, photo_and_expected, own_style):
+    """One's own picture blended 50/50 with The Great Wave (its AdaIN statistics shipped in the
+    manifest, no painting file) gives an output nearer each end than the two ends are to each other;
+    the 100% end is the painting's statistics alone, matching Python's AdaIN with them."""
+    from convert import adain
+
+    path, photo, _ = photo_and_expected
+    style_path, _ = own_style
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(path)}, {"await": "done"}, {"style_file": str(style_path)}, {"await": "done"}, {"save": "own"},
+        {"blend_with": "great-wave"}, {"await": "done"}, {"blend": 1}, {"await": "done"}, {"save": "wave"},
+        {"blend": 0.5}, {"await": "done"}, {"save": "mix"},
+    ]})
+    own, wave, mix = (saved_pixels(out, n) for n in ("own", "wave", "mix"))
+    ends = np.abs(own - wave).mean()
+    print(f"AdaIN mix: |own-wave| {ends:.1f}, |mix-own| {np.abs(mix - own).mean():.1f}, |mix-wave| {np.abs(mix - wave).mean():.1f}")
+    assert ends > 5
+    assert np.abs(mix - own).mean() < ends and np.abs(mix - wave).mean() < ends
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    entry = next(s for s in manifest["styles"] if s["id"] == "great-wave")["adain_statistics"]
+    values = np.frombuffer((ROOT / "models" / entry["path"]).read_bytes(), "<f4")
+    stats = {"relu4_1": (values[:512], values[512:])}
+    dec, _, _ = adain.load_run(ROOT / "checkpoints" / "adain")
+    expected = adain.stylize(dec, photo.astype(np.float32), stats)
+    diff = np.abs(wave - expected)
+    print(f"The Great Wave by its shipped statistics: page vs Python, mean {diff.mean():.2f}")
+    assert diff.mean() < 6
+
+
+def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_small):
+    """The Great Wave everywhere, Udnie in a stroke painted across the left of the picture: inside
+    the stroke the output is Udnie's, far from it The Great Wave's."""
+    photo = Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((160, 100), Image.LANCZOS)
+    photo.save(tmp_path / "cat.png")
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(tmp_path / "cat.png")}, {"style": "udnie"}, {"await": "done"}, {"save": "b"},
+        {"style": "great-wave"}, {"await": "done"}, {"save": "a"},
+        {"blend_with": "udnie"}, {"await": "done"}, {"where": "region"}, {"await": "done"},
+        {"drag": [[0.05, 0.5], [0.35, 0.5]]}, {"await": "done"}, {"save": "region"},
+        {"eval": "() => document.querySelector('[data-testid=status]').textContent", "as": "status"},
+    ]})
+    a, b, region = (saved_pixels(out, n) for n in ("a", "b", "region"))
+    # the stroke: y = 50 +- 6 px (brush radius 6% of 100), x from 8 to 56; well inside it, and far from it
+    inside = (slice(47, 54), slice(14, 50))
+    outside = (slice(None), slice(100, None))
+    print(f"region: inside the stroke |out-udnie| {np.abs(region[inside] - b[inside]).mean():.2f} "
+          f"(|great wave-udnie| there {np.abs(a[inside] - b[inside]).mean():.1f}); far from it "
+          f"|out-great wave| {np.abs(region[outside] - a[outside]).mean():.2f}")
+    assert np.abs(a[inside] - b[inside]).mean() > 10
+    assert np.abs(region[inside] - b[inside]).mean() < 2
+    assert np.abs(region[outside] - a[outside]).mean() < 1
+    assert report["status"].startswith("Done")
+
+
+def test_bad_style_files_get_messages(site, tmp_path, photo_and_expected, own_style):
+    from corpus import make_corpus
+
+    path, _, _ = photo_and_expected
+    style_path, _ = own_style
+    cases = {case.file: p for case, p in make_corpus(tmp_path / "corpus")}
+    steps = [{"upload": str(path)}, {"await": "done"}]
+    for name in ("empty.jpg", "notes.jpg", "phone.heic", "cut.jpg"):
+        steps += [{"style_file": str(cases[name])}, {"await": "error"}]
+    steps += [{"style_file": str(style_path)}, {"await": "done"}]
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": steps})
+    texts = [s["text"] for s in report["statuses"]]
+    for text, word in zip(texts[1:5], ("empty", "not an image", "HEIC", "damaged or incomplete")):
+        assert word in text, texts
+    assert texts[5].startswith("Done")

@@ -84,6 +84,19 @@ try {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click(step.download_link)]);
       await download.saveAs(join(outDir, step.as));
       report.downloads[step.as] = { file: step.as, suggested: download.suggestedFilename() };
+    } else if (step.blend !== undefined) {
+      await page.fill('[data-testid=blend]', String(step.blend));
+    } else if (step.where) {
+      await page.selectOption('[data-testid=mix-where]', step.where);
+    } else if (step.drag) {
+      // a brush stroke on the region canvas through points given as fractions of its width and height
+      await page.locator('[data-testid=mask]').scrollIntoViewIfNeeded();
+      const box = await page.locator('[data-testid=mask]').boundingBox();
+      const at = ([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height];
+      await page.mouse.move(...at(step.drag[0]));
+      await page.mouse.down();
+      for (const point of step.drag.slice(1)) await page.mouse.move(...at(point), { steps: 8 });
+      await page.mouse.up();
     } else if (step.blend_with !== undefined) {
       await page.selectOption('[data-testid=blend-with]', step.blend_with);
     } else if (step.focus) {

@@ -11,6 +11,8 @@ import { preserveColor } from './color';
 import type { StyleModel } from './models';
 import { rgbaFromRgb, rgbFromRgba, type RGBAImage } from './stylize';
 import { readValues } from './backend';
+import type { StyleEntry } from './manifest';
+import { fetchVerified, ModelLoadError } from './models';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {
@@ -111,6 +113,17 @@ export function adainTensor(models: AdainModels, content: tf.Tensor4D, statistic
   let y = tf.clipByValue(tf.slice(decoded, [0, 0, 0, 0], [1, height, width, 3]), 0, 255);
   if (options.preserveColor) y = preserveColor(y, content) as tf.Tensor4D;
   return y;
+}
+
+/**
+ * A gallery painting's statistics as shipped with the manifest (adain_statistics): the painting
+ * file itself is not needed, since to AdaIN a style is only these numbers. Verified like a model.
+ */
+export async function loadStyleStatistics(base: string, style: StyleEntry, fetchFn: typeof fetch = fetch): Promise<StyleStatistics> {
+  if (!style.adain_statistics) throw new ModelLoadError(`${style.title} has no statistics for the arbitrary-style network`);
+  const values = new Float32Array(await fetchVerified(base, style.adain_statistics, undefined, fetchFn));
+  const half = values.length / 2;
+  return { mean: values.slice(0, half), std: values.slice(half) };
 }
 
 /** Stylise `image` with the statistics of a style image; returns an image of the same size. */

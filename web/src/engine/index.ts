@@ -10,7 +10,7 @@ export { isResourceError, MAX_SIDE, MIN_TILE, paintTensor, stylize } from './sty
 export type { RGBAImage, StylizeOptions } from './stylize';
 export { fitSize, planTiles, TileBlender, tileWeights } from './tiles';
 export type { Tile } from './tiles';
-export { adainTensor, mixStatistics, styleStatistics, stylizeAdain } from './adain';
+export { adainTensor, loadStyleStatistics, mixStatistics, styleStatistics, stylizeAdain } from './adain';
 export type { AdainModels, AdainOptions, StyleStatistics } from './adain';
 export { adaptSide, LiveLoop } from './live';
 export type { FramePainter, LiveOptions, LiveStats } from './live';

@@ -3,8 +3,8 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, memoryUse, paintTensor,
-  recoverBackend, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
+  adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, loadStyleStatistics,
+  memoryUse, mixStatistics, paintTensor, recoverBackend, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
   type FramePainter, type Manifest, type RGBAImage, type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
 import { Live } from './Live';
@@ -23,6 +23,24 @@ const SIZES = [
 type Status = { kind: 'idle' | 'busy' | 'error' | 'done'; text: string; seq?: number };
 type OwnStyle = { name: string; url: string; statistics: StyleStatistics };
 const OWN = 'own-style';
+
+type Source =
+  | { kind: 'gallery'; model: StyleModel; vector: Float32Array; name: string }
+  | { kind: 'adain'; models: AdainModels; statistics: StyleStatistics; name: string };
+
+/** A newer render has started: this one stops quietly. */
+class Stale extends Error {}
+
+/** Pure: `a` where the mask is 0, `b` where it is 1, mixed in between (mask: one value per pixel). */
+export function composite(a: RGBAImage, b: RGBAImage, mask: Float32Array): RGBAImage {
+  const data = new Uint8ClampedArray(a.data.length);
+  for (let p = 0; p < mask.length; p++) {
+    const m = mask[p];
+    for (let k = 0; k < 3; k++) data[4 * p + k] = a.data[4 * p + k] * (1 - m) + b.data[4 * p + k] * m;
+    data[4 * p + 3] = 255;
+  }
+  return { data, width: a.width, height: a.height };
+}
 
 function backendOptions(): BackendOptions {
   const params = new URLSearchParams(location.search);
@@ -63,6 +81,12 @@ export function App() {
   const [own, setOwn] = useState<OwnStyle | null>(null);
   const [blendWith, setBlendWith] = useState('');
   const [blend, setBlend] = useState(0.5);
+  // 'everywhere': the two styles mixed; 'region': the second style only where the visitor painted a mask.
+  const [mixWhere, setMixWhere] = useState<'everywhere' | 'region'>('everywhere');
+  const [mask, setMask] = useState<Float32Array | null>(null);
+  const maskCanvas = useRef<HTMLCanvasElement>(null);
+  const drawing = useRef(false);
+  const galleryStats = useRef(new Map<string, Promise<StyleStatistics>>());
   const [memory, setMemory] = useState(memoryUse);
   const [mode, setMode] = useState<'photo' | 'live' | 'video'>('photo');
   const painter = useRef<FramePainter | null>(null);
@@ -179,6 +203,40 @@ export function App() {
     return () => window.removeEventListener('paste', onPaste);
   }, [acceptFile]);
 
+  /** A gallery painting's shipped AdaIN statistics, fetched once. */
+  const statsOf = useCallback((style: StyleEntry): Promise<StyleStatistics> => {
+    let p = galleryStats.current.get(style.id);
+    if (!p) {
+      p = loadStyleStatistics(MODELS, style);
+      p.catch(() => galleryStats.current.delete(style.id));
+      galleryStats.current.set(style.id, p);
+    }
+    return p;
+  }, []);
+
+  /**
+   * What paints a style choice: the gallery network with a style vector (two paintings blend by
+   * mixing their normalisation parameters, Dumoulin et al. 2017), or the arbitrary-style network with
+   * AdaIN statistics (a picture of one's own, alone or mixed with a painting's shipped statistics,
+   * Huang & Belongie 2017 sec. 7.3).
+   */
+  const sourceFor = useCallback(async (id: string, partnerId: string, weight: number): Promise<Source> => {
+    if (!manifest) throw new Error('the model list is not loaded yet');
+    const style = manifest.styles.find((s) => s.id === id);
+    const partner = manifest.styles.find((s) => s.id === partnerId && s.id !== id);
+    const withOwn = partnerId === OWN && id !== OWN;
+    if (style && !withOwn && (!partner || partner.model === style.model)) {
+      const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - weight, [partner.id]: weight })
+        : styleVector(manifest, style.id);
+      return { kind: 'gallery', model: await getModel(style.model), vector, name: style.title };
+    }
+    const statsFor = (sid: string) => (sid === OWN ? Promise.resolve(own!.statistics) : statsOf(manifest.styles.find((s) => s.id === sid)!));
+    const main = await statsFor(id);
+    const statistics = partnerId && partnerId !== id ? mixStatistics([main, await statsFor(partnerId)], [1 - weight, weight]) : main;
+    const name = id === OWN ? own!.name : style!.title;
+    return { kind: 'adain', models: await getAdain(), statistics, name };
+  }, [manifest, getModel, getAdain, own, statsOf]);
+
   // Render whenever the photo, style or settings change.
   useEffect(() => {
     if (mode !== 'photo' || !photo || !manifest || !styleId || !source.current || !output.current) return;
@@ -194,18 +252,20 @@ export function App() {
     ctx.fillRect(0, 0, width, height);
     ctx.drawImage(photo, 0, 0, width, height);
     const pixels = ctx.getImageData(0, 0, width, height);
+    const mc = maskCanvas.current;
+    if (mc && (mc.width !== width || mc.height !== height)) { // a new picture size: a new, empty region
+      mc.width = width;
+      mc.height = height;
+    }
+    const region = mixWhere === 'region' && blendWith && mask && mask.length === width * height ? mask : null;
     const paint = async (): Promise<{ result: RGBAImage; note: string } | null> => {
       let note = '';
-      if (style) {
-        const model = await getModel(style.model);
-        if (ticket !== run.current) return null;
-        setStatus({ kind: 'busy', text: `Painting in the style of ${style.title}…` });
-        const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
-        const partner = manifest.styles.find((s) => s.id === blendWith && s.model === style.model && s.id !== style.id);
-        // Blending two paintings mixes their normalisation parameters (Dumoulin et al. 2017).
-        const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - blend, [partner.id]: blend })
-          : styleVector(manifest, style.id);
-        const result = await stylize(model, pixels, vector, {
+      const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
+      const run1 = async (src: Source): Promise<RGBAImage> => {
+        if (ticket !== run.current) throw new Stale();
+        setStatus({ kind: 'busy', text: `Painting in the style of ${src.name}…` });
+        if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: strength, preserveColor: keepColors });
+        return stylize(src.model, pixels, src.vector, {
           strength, preserveColor: keepColors, tile,
           onProgress: (done, total) => total > 1 && ticket === run.current
             && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
@@ -214,12 +274,17 @@ export function App() {
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
           },
         });
-        return { result, note };
+      };
+      try {
+        if (!region) return { result: await run1(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend)), note };
+        // Two styles, each confined to its region: the painted mask gets the second (cf. Huang & Belongie 2017, Fig. 8).
+        const first = await run1(await sourceFor(styleId, '', 0));
+        const second = await run1(await sourceFor(blendWith, '', 0));
+        return { result: composite(first, second, region), note };
+      } catch (error) {
+        if (error instanceof Stale) return null;
+        throw error;
       }
-      const models = await getAdain();
-      if (ticket !== run.current) return null;
-      setStatus({ kind: 'busy', text: `Painting in the style of ${own!.name}…` });
-      return { result: await stylizeAdain(models, pixels, own!.statistics, { alpha: strength, preserveColor: keepColors }), note };
     };
     (async () => {
       const started = performance.now();
@@ -251,31 +316,20 @@ export function App() {
         if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
       }
     })();
-  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, getModel, getAdain, own, recover, mode]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, sourceFor]);
 
   // Live and video modes paint frames with whatever the settings say now: one painter, kept current.
   useEffect(() => {
-    if (mode === 'photo' || !manifest || !styleId) return;
+    if (mode === 'photo' || !manifest || !styleId || (styleId === OWN && !own)) return;
     let stale = false;
-    (async () => {
-      try {
-        const style = manifest.styles.find((s) => s.id === styleId);
-        if (style) {
-          const model = await getModel(style.model);
-          const partner = manifest.styles.find((s) => s.id === blendWith && s.model === style.model && s.id !== style.id);
-          const vector = partner ? styleVector(manifest, style.id, { [style.id]: 1 - blend, [partner.id]: blend })
-            : styleVector(manifest, style.id);
-          if (!stale) painter.current = (x) => paintTensor(model, x, vector, { strength, preserveColor: keepColors });
-        } else if (styleId === OWN && own) {
-          const models = await getAdain();
-          if (!stale) painter.current = (x) => adainTensor(models, x, own.statistics, { alpha: strength, preserveColor: keepColors });
-        }
-      } catch (error) {
-        setStatus({ kind: 'error', text: (error as Error).message });
-      }
-    })();
+    sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend).then((src) => {
+      if (stale) return;
+      painter.current = src.kind === 'gallery'
+        ? (x) => paintTensor(src.model, x, src.vector, { strength, preserveColor: keepColors })
+        : (x) => adainTensor(src.models, x, src.statistics, { alpha: strength, preserveColor: keepColors });
+    }, (error) => setStatus({ kind: 'error', text: (error as Error).message }));
     return () => { stale = true; };
-  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, getModel, getAdain]);
+  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, sourceFor, setStatus, mixWhere]);
   const styleName = styleId === OWN ? own?.name ?? 'your picture' : manifest?.styles.find((s) => s.id === styleId)?.title ?? '';
   const onMessage = useCallback((kind: Status['kind'], text: string) => setStatus({ kind, text }), [setStatus]);
 
@@ -300,6 +354,46 @@ export function App() {
   }, [photoName, styleId]);
 
   const current = manifest?.styles.find((s) => s.id === styleId);
+  // What the current style can be blended with: paintings of the same network, one's own picture (via
+  // the paintings' shipped AdaIN statistics), or for one's own picture any painting with statistics.
+  const partners: { id: string; title: string }[] = !manifest ? [] : styleId === OWN
+    ? (own ? manifest.styles.filter((s) => s.adain_statistics) : [])
+    : [...manifest.styles.filter((s) => current && s.model === current.model && s.id !== current.id),
+      ...(own && current?.adain_statistics ? [{ id: OWN, title: `your picture “${own.name}”` }] : [])];
+
+  const last = useRef<{ x: number; y: number } | null>(null);
+  const brush = (e: React.PointerEvent<HTMLCanvasElement>, start: boolean) => {
+    const c = e.currentTarget;
+    const rect = c.getBoundingClientRect();
+    const x = ((e.clientX - rect.left) * c.width) / rect.width;
+    const y = ((e.clientY - rect.top) * c.height) / rect.height;
+    const ctx = c.getContext('2d')!;
+    const r = Math.max(4, 0.06 * Math.min(c.width, c.height));
+    ctx.strokeStyle = ctx.fillStyle = 'rgb(255, 0, 128)';
+    ctx.lineWidth = 2 * r;
+    ctx.lineCap = 'round';
+    ctx.beginPath();
+    const from = start || !last.current ? { x, y } : last.current;
+    ctx.moveTo(from.x, from.y);
+    ctx.lineTo(x, y);
+    ctx.stroke();
+    last.current = { x, y };
+  };
+  const commitMask = () => {
+    const c = maskCanvas.current;
+    if (!c || !c.width) return;
+    last.current = null;
+    const alpha = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const m = new Float32Array(c.width * c.height);
+    for (let i = 0; i < m.length; i++) m[i] = alpha[4 * i + 3] / 255;
+    setMask(m);
+  };
+  const clearMask = () => {
+    const c = maskCanvas.current;
+    c?.getContext('2d')!.clearRect(0, 0, c.width, c.height);
+    setMask(null);
+  };
+
   return (
     <main onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); acceptFile(e.dataTransfer.files[0]); }}>
       <header>
@@ -351,14 +445,23 @@ export function App() {
       <section aria-label="Settings" className="controls">
         <label>Strength <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} /> {Math.round(strength * 100)}%</label>
         <label><input type="checkbox" checked={keepColors} onChange={(e) => setKeepColors(e.target.checked)} /> Keep the photo's colours</label>
-        {current && (
+        {partners.length > 0 && (
           <label>Blend with <select data-testid="blend-with" value={blendWith} onChange={(e) => setBlendWith(e.target.value)}>
             <option value="">nothing</option>
-            {manifest!.styles.filter((s) => s.model === current.model && s.id !== current.id).map((s) => <option key={s.id} value={s.id}>{s.title}</option>)}
+            {partners.map((s) => <option key={s.id} value={s.id}>{s.title}</option>)}
           </select></label>
         )}
-        {current && blendWith && blendWith !== current.id && (
+        {blendWith && (
+          <label>Where <select data-testid="mix-where" value={mixWhere} onChange={(e) => setMixWhere(e.target.value as 'everywhere' | 'region')}>
+            <option value="everywhere">everywhere, blended</option>
+            <option value="region">only in a region I paint</option>
+          </select></label>
+        )}
+        {blendWith && mixWhere === 'everywhere' && (
           <label>Blend <input type="range" data-testid="blend" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.target.value))} /> {Math.round(blend * 100)}%</label>
+        )}
+        {blendWith && mixWhere === 'region' && (
+          <span className="hint">Paint the region on the picture (mouse, pen or finger). <button type="button" onClick={clearMask}>Clear</button></span>
         )}
         <label>Size <select data-testid="size" value={size} onChange={(e) => setSize(Number(e.target.value))}>
           {SIZES.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
@@ -374,6 +477,11 @@ export function App() {
         <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
           <canvas ref={source} className="before" aria-label="Your photo" />
           <canvas ref={output} className="after" data-testid="output" aria-label="The painting" />
+          <canvas ref={maskCanvas} className="mask" data-testid="mask" hidden={!(blendWith && mixWhere === 'region')}
+            aria-label="Region for the second style: paint on it"
+            onPointerDown={(e) => { drawing.current = true; e.currentTarget.setPointerCapture(e.pointerId); brush(e, true); }}
+            onPointerMove={(e) => drawing.current && brush(e, false)}
+            onPointerUp={() => { drawing.current = false; commitMask(); }} />
         </div>
         <label className="split">Before / after <input type="range" min={0} max={100} value={compare} onChange={(e) => setCompare(Number(e.target.value))} /></label>
         <div className="downloads">
