@@ -29,9 +29,29 @@ def test_shipped_manifest_follows_the_schema_and_its_files(shipped):
             assert len(data) == f["bytes"] and hashlib.sha256(data).hexdigest() == f["sha256"], f["path"]
         assert model["total_bytes"] == sum(f["bytes"] for f in model["files"])
     for style in shipped["styles"]:
-        thumb = style["thumbnail"]
-        data = (MODELS / thumb["path"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == thumb["sha256"], thumb["path"]
+        for entry in (style["thumbnail"], style["adain_statistics"]):
+            data = (MODELS / entry["path"]).read_bytes()
+            assert len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+
+
+def test_shipped_adain_statistics_are_the_paintings(shipped):
+    """Each gallery painting's shipped AdaIN statistics: 512 means then 512 deviations; where the
+    painting is on this machine, they are what adain.style_statistics computes from it at 512 px."""
+    import numpy as np
+
+    from convert import adain, images
+
+    recipe = next(m for m in shipped["models"] if m["id"] == "gallery")["recipe"]
+    checked = 0
+    for style in shipped["styles"]:
+        values = np.frombuffer((MODELS / style["adain_statistics"]["path"]).read_bytes(), "<f4")
+        assert values.shape == (1024,) and np.all(values[512:] >= 0)
+        painting = Path(recipe["styles"][style["index"]])
+        if painting.exists() and checked < 2:
+            mean, std = adain.style_statistics(images.load_image(painting, size=512)[None])["relu4_1"]
+            np.testing.assert_allclose(values[:512], np.asarray(mean).ravel(), rtol=1e-3, atol=1e-3)
+            np.testing.assert_allclose(values[512:], np.asarray(std).ravel(), rtol=1e-3, atol=1e-3)
+            checked += 1
 
 
 def test_gallery_has_twelve_described_styles_within_the_size_budget(shipped):
