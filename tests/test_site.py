@@ -592,3 +592,40 @@ def test_bad_style_files_get_messages(site, tmp_path, photo_and_expected, own_st
     for text, word in zip(texts[1:5], ("empty", "not an image", "HEIC", "damaged or incomplete")):
         assert word in text, texts
     assert texts[5].startswith("Done")
+
+
+def test_live_pauses_when_hidden_and_releases_the_camera_when_left(site, tmp_path, camera_file):
+    """A hidden tab paints nothing (the loop pauses) and resumes when visible; leaving live mode stops
+    the camera."""
+    count = "() => Number(document.querySelector('[data-testid=live-stats]').dataset.frames)"
+    hide = """() => { Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+                 document.dispatchEvent(new Event('visibilitychange')); return true; }"""
+    show = """() => { Object.defineProperty(document, 'hidden', { value: false, configurable: true });
+                 document.dispatchEvent(new Event('visibilitychange')); return true; }"""
+    tracks = """() => { window.__tracks = document.querySelector('.live video').srcObject.getTracks(); return window.__tracks.length; }"""
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "camera": str(camera_file), "steps": [
+        {"mode": "live"}, {"await": "done", "timeout": 60_000}, {"frames": 5},
+        {"eval": tracks, "as": "tracks"}, {"eval": hide, "as": "_"}, {"wait": 500},
+        {"eval": count, "push": "hidden"}, {"wait": 1500}, {"eval": count, "push": "hidden"},
+        {"eval": show, "as": "_"}, {"more_frames": 5},
+        {"mode": "photo"}, {"wait": 500},
+        {"eval": "() => window.__tracks.map((t) => t.readyState)", "as": "after"},
+    ]})
+    before, later = report["hidden"]
+    assert later - before <= 1, report["hidden"]  # at most the frame that was in flight
+    assert report["tracks"] == 1 and report["after"] == ["ended"]
+
+
+@pytest.mark.slow
+def test_painting_a_video_can_be_cancelled(site, tmp_path):
+    from media import moving_frames, write_webm
+
+    clip = write_webm(tmp_path / "long.webm", moving_frames(240, 160, 120), fps=24)
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"mode": "video"}, {"video_file": str(clip)}, {"click": "[data-testid=video-paint]"}, {"wait": 1500},
+        {"click": "[data-testid=video-cancel]"}, {"await": "error", "timeout": 120_000},
+        {"eval": "() => !!document.querySelector('[data-testid=video-result]')", "as": "result"},
+        {"eval": "() => document.querySelector('[data-testid=video-paint]').disabled", "as": "disabled"},
+    ]})
+    assert report["statuses"][0]["text"] == "“long.webm” was cancelled.", report["statuses"]
+    assert report["result"] is False and report["disabled"] is False
