@@ -629,3 +629,33 @@ def test_painting_a_video_can_be_cancelled(site, tmp_path):
     ]})
     assert report["statuses"][0]["text"] == "“long.webm” was cancelled.", report["statuses"]
     assert report["result"] is False and report["disabled"] is False
+
+
+@pytest.mark.slow
+def test_flicker_reduction_steadies_still_parts_of_a_video(site, tmp_path):
+    """The same clip painted with "Reduce flicker" on and off: on pixels that do not move in the clip,
+    the frame-to-frame change of the painting (flicker) falls; where the clip moves, the output
+    follows it (the steady version's moving square is still where the square is)."""
+    from media import moving_frames, read_webm, write_webm
+
+    frames = moving_frames(24, 160, 120)
+    clip = write_webm(tmp_path / "clip.webm", frames)
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"mode": "video"}, {"style": "starry-night"}, {"video_file": str(clip)}, {"video_size": 240},
+        {"click": "[data-testid=video-paint]"}, {"await": "done", "timeout": 300_000},
+        {"download_link": "[data-testid=video-download]", "as": "steady.webm"},
+        {"click": "[data-testid=video-steady]"}, {"click": "[data-testid=video-paint]"},
+        {"await": "done", "timeout": 300_000}, {"download_link": "[data-testid=video-download]", "as": "raw.webm"},
+    ]})
+    still = np.abs(np.diff(frames.astype(np.float32), axis=0)).max(-1) == 0  # (23, h, w): pixels that do not move
+    moving = ~still
+    flicker, follow = {}, {}
+    for name in ("steady", "raw"):
+        painted = read_webm(out / f"{name}.webm")["frames"].astype(np.float32)
+        change = np.abs(np.diff(painted, axis=0)).mean(-1)
+        flicker[name] = float(change[still].mean())
+        follow[name] = float(change[moving].mean())
+    print(f"flicker on still pixels: {flicker['raw']:.2f} without, {flicker['steady']:.2f} with reduction; "
+          f"change on moving pixels {follow['raw']:.1f} / {follow['steady']:.1f}")
+    assert flicker["steady"] < 0.7 * flicker["raw"]
+    assert follow["steady"] > 0.7 * follow["raw"]

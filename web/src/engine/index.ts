@@ -14,5 +14,5 @@ export { adainTensor, loadStyleStatistics, mixStatistics, styleStatistics, styli
 export type { AdainModels, AdainOptions, StyleStatistics } from './adain';
 export { adaptSide, LiveLoop } from './live';
 export type { FramePainter, LiveOptions, LiveStats } from './live';
-export { stylizeVideo, VideoError } from './video';
+export { STEADY_KEEP, STEADY_MOTION, steadyFrame, stylizeVideo, VideoError } from './video';
 export type { VideoOptions, VideoResult } from './video';

@@ -21,6 +21,29 @@ export interface VideoOptions {
   maxSeconds?: number;
   onProgress?: (fraction: number, frames: number) => void;
   signal?: AbortSignal;
+  /**
+   * Reduce flicker (default true): where a pixel of the clip did not change since the previous frame,
+   * the painting there is blended with the previous painted frame, so still parts of the scene do not
+   * shimmer from frame to frame; where the clip moves, the new painting is used as it is.
+   */
+  steady?: boolean;
+}
+
+/** How much of the previous painted frame a still pixel keeps (0: none). */
+export const STEADY_KEEP = 0.7;
+/** A pixel whose colour moved by this much (0-255, mean of R, G, B) or more counts as moving. */
+export const STEADY_MOTION = 12;
+
+/**
+ * One frame of flicker reduction (inside tf.tidy): `painted` [h, w, 3] 0-255 blended with
+ * `previousOut` where `frame` equals `previousFrame`, fading out as the pixel's change nears STEADY_MOTION.
+ */
+export function steadyFrame(painted: tf.Tensor3D, frame: tf.Tensor3D, previousOut: tf.Tensor3D | null,
+  previousFrame: tf.Tensor3D | null): tf.Tensor3D {
+  if (!previousOut || !previousFrame) return painted;
+  const change = tf.mean(tf.abs(tf.sub(frame, previousFrame)), -1, true);
+  const still = tf.mul(tf.clipByValue(tf.sub(1, tf.div(change, STEADY_MOTION)), 0, 1), STEADY_KEEP);
+  return tf.add(painted, tf.mul(still, tf.sub(previousOut, painted)));
 }
 
 export interface VideoResult {
@@ -59,6 +82,8 @@ export async function stylizeVideo(file: Blob, painter: () => FramePainter | nul
   scratch.height = height;
   const scratchContext = scratch.getContext('2d', { willReadFrequently: true })!;
   const canvas = document.createElement('canvas');
+  const steady = options.steady ?? true;
+  const kept: { previous: { out: tf.Tensor3D; frame: tf.Tensor3D } | null } = { previous: null }; // between frames; freed at the end
   let frames = 0;
   const output = new mb.Output({ format: new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
   const conversion = await mb.Conversion.init({
@@ -71,14 +96,18 @@ export async function stylizeVideo(file: Blob, painter: () => FramePainter | nul
         sample.draw(scratchContext, 0, 0, width, height);
         const pixels = scratchContext.getImageData(0, 0, width, height);
         const paint = painter();
-        const out = tf.tidy(() => {
-          const frame = tf.expandDims(tf.cast(tf.browser.fromPixels(pixels), 'float32'), 0) as tf.Tensor4D;
-          return tf.div(tf.squeeze(paint ? paint(frame) : frame, [0]), 255) as tf.Tensor3D;
+        const next = tf.tidy(() => {
+          const frame = tf.cast(tf.browser.fromPixels(pixels), 'float32') as tf.Tensor3D;
+          const painted = tf.squeeze(paint ? paint(tf.expandDims(frame, 0) as tf.Tensor4D) : tf.expandDims(frame, 0), [0]) as tf.Tensor3D;
+          const out = steady ? steadyFrame(painted, frame, kept.previous?.out ?? null, kept.previous?.frame ?? null) : painted;
+          return { out, frame, shown: tf.div(out, 255) as tf.Tensor3D };
         });
         try {
-          await tf.browser.toPixels(out, canvas);
+          await tf.browser.toPixels(next.shown, canvas);
         } finally {
-          out.dispose();
+          next.shown.dispose();
+          if (kept.previous) tf.dispose([kept.previous.out, kept.previous.frame]);
+          kept.previous = { out: next.out, frame: next.frame };
         }
         frames++;
         return canvas;
@@ -101,6 +130,8 @@ export async function stylizeVideo(file: Blob, painter: () => FramePainter | nul
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', cancel);
+    if (kept.previous) tf.dispose([kept.previous.out, kept.previous.frame]);
+    kept.previous = null;
   }
   const buffer = output.target.buffer;
   if (!buffer) throw new VideoError('produced no output');

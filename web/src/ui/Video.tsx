@@ -13,6 +13,7 @@ const SIDES = [240, 360, 480, 720];
 export function Video({ painter, styleName, onMessage }: Props) {
   const [file, setFile] = useState<File | null>(null);
   const [side, setSide] = useState(360);
+  const [steady, setSteady] = useState(true);
   const [progress, setProgress] = useState<number | null>(null);
   const [result, setResult] = useState<(VideoResult & { url: string; name: string }) | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -30,7 +31,7 @@ export function Video({ painter, styleName, onMessage }: Props) {
     const started = performance.now();
     try {
       const r = await stylizeVideo(file, () => painter.current, {
-        maxSide: side, signal: controller.signal,
+        maxSide: side, signal: controller.signal, steady,
         onProgress: (fraction, frames) => {
           setProgress(fraction);
           onMessage('busy', `Painting the video… ${Math.round(100 * fraction)}% (${frames} frames)`);
@@ -58,6 +59,7 @@ export function Video({ painter, styleName, onMessage }: Props) {
       <label>Size <select data-testid="video-size" value={side} onChange={(e) => setSide(Number(e.target.value))}>
         {SIDES.map((s) => <option key={s} value={s}>{s} px</option>)}
       </select></label>
+      <label><input type="checkbox" data-testid="video-steady" checked={steady} onChange={(e) => setSteady(e.target.checked)} /> Reduce flicker</label>
       <button type="button" data-testid="video-paint" disabled={!file || progress !== null} onClick={paint}>Paint the video</button>
       {progress !== null && (
         <>
