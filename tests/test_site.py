@@ -659,3 +659,19 @@ def test_flicker_reduction_steadies_still_parts_of_a_video(site, tmp_path):
           f"change on moving pixels {follow['raw']:.1f} / {follow['steady']:.1f}")
     assert flicker["steady"] < 0.7 * flicker["raw"]
     assert follow["steady"] > 0.7 * follow["raw"]
+
+
+def test_live_painting_survives_a_webgl_context_loss(site, tmp_path, camera_file):
+    """Live on WebGL, the context is lost at a frame's read: the page rebuilds the backend and the
+    model, says so, and frames keep coming, painted."""
+    arm = {"eval": "() => { self.__loseContextAtNextRead = true; return true; }", "as": "armed", "action": True}
+    report, _ = run_scenario(site, tmp_path, {"query": "?backend=webgl", "camera": str(camera_file),
+                                              "init": [LOSE_CONTEXT_ON_READ], "steps": [
+        {"mode": "live"}, {"await": "done", "timeout": 60_000}, {"frames": 2, "timeout": 120_000}, arm,
+        {"await": "done", "timeout": 120_000}, {"more_frames": 3, "timeout": 120_000},
+        {"eval": "() => self.__contextsLost", "as": "lost"}, {"eval": LIVE_FRAME, "as": "frame"},
+    ]})
+    assert report["lost"] == 1
+    assert "live painting recovered on webgl" in report["statuses"][1]["text"], report["statuses"]
+    frame = report["frame"]
+    assert np.abs(_rgb(frame) - _rgb(frame, "raw")).mean() > 15  # painted again, not the camera's picture

@@ -53,7 +53,7 @@ try {
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {
-    if (!step.await && !step.save && !step.screenshot && !step.eval && !step.waitsw && !step.focus && !step.wait
+    if (!step.await && !step.save && !step.screenshot && !(step.eval && !step.action) && !step.waitsw && !step.focus && !step.wait
       && step.frames === undefined && step.more_frames === undefined && !step.download_link && step.offline === undefined) since = await seq();
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);

@@ -98,6 +98,11 @@ export function isContextLost(): boolean {
   return lost;
 }
 
+/** Rejects with ContextLostError when the GPU context in use is lost; never resolves otherwise. */
+export function whenContextLost(): Promise<never> {
+  return lostPromise;
+}
+
 /** Read a tensor's values, or throw ContextLostError if the GPU context is lost before they arrive. */
 export async function readValues(t: tf.Tensor): Promise<Float32Array> {
   if (isContextLost()) throw new ContextLostError();

@@ -11,9 +11,10 @@
  * - It pauses while the tab is hidden and stops cleanly (stop() waits for the frame in flight).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ContextLostError, isContextLost, whenContextLost } from './backend';
 import { fitSize } from './tiles';
 
-/** Paints one frame [1, h, w, 3] in 0-255 (called inside tf.tidy); null: show the frame unpainted. */
+/** Paints one frame [1, h, w, 3] in 0-255 (called inside tf.tidy). */
 export type FramePainter = (frame: tf.Tensor4D) => tf.Tensor4D;
 
 export interface LiveStats {
@@ -41,6 +42,9 @@ export interface LiveOptions {
   /** Keep the processing size fixed (no adaptation): for benchmarks and tests. */
   fixedSide?: boolean;
   onStats?: (stats: LiveStats) => void;
+  /** A frame failed (e.g. the WebGL context was lost): the loop goes on; the next frames may work once
+   * the caller has rebuilt what it needs (a new painter). */
+  onError?: (error: unknown) => void;
 }
 
 /** Pure: the next processing size given the smoothed frame time, the target and the current size. */
@@ -66,7 +70,7 @@ export class LiveLoop {
   private recent: number[] = [];
   private sinceChange = 0;
   private readonly stats: LiveStats;
-  private readonly options: Required<Omit<LiveOptions, 'onStats'>> & Pick<LiveOptions, 'onStats'>;
+  private readonly options: Required<Omit<LiveOptions, 'onStats' | 'onError'>> & Pick<LiveOptions, 'onStats' | 'onError'>;
 
   constructor(private readonly video: HTMLVideoElement, private readonly canvas: HTMLCanvasElement,
     private readonly painter: () => FramePainter | null, options: LiveOptions = {}) {
@@ -115,7 +119,7 @@ export class LiveLoop {
       this.stats.dropped++;
       return;
     }
-    this.busy = this.paintFrame().finally(() => { this.busy = null; });
+    this.busy = this.paintFrame().catch((error) => this.options.onError?.(error)).finally(() => { this.busy = null; });
   };
 
   private async paintFrame(): Promise<void> {
@@ -124,14 +128,16 @@ export class LiveLoop {
     const started = performance.now();
     const { width, height } = fitSize(video.videoWidth, video.videoHeight, this.side);
     const paint = this.painter();
+    if (!paint) return; // nothing to paint with yet (models loading, or being rebuilt): keep the last frame
+    if (isContextLost()) throw new ContextLostError();
     const out = tf.tidy(() => {
       const frame = tf.image.resizeBilinear(tf.expandDims(tf.cast(tf.browser.fromPixels(video), 'float32'), 0) as tf.Tensor4D,
         [height, width], true);
-      const painted = paint ? paint(frame) : frame;
-      return tf.div(tf.squeeze(painted, [0]), 255) as tf.Tensor3D;
+      return tf.div(tf.squeeze(paint(frame), [0]), 255) as tf.Tensor3D;
     });
     try {
-      await tf.browser.toPixels(out, this.canvas);
+      // toPixels reads asynchronously, but a lost context never answers: race it (see backend.ts)
+      await Promise.race([tf.browser.toPixels(out, this.canvas), whenContextLost()]);
     } finally {
       out.dispose();
     }

@@ -89,6 +89,7 @@ export function App() {
   const galleryStats = useRef(new Map<string, Promise<StyleStatistics>>());
   const [memory, setMemory] = useState(memoryUse);
   const [mode, setMode] = useState<'photo' | 'live' | 'video'>('photo');
+  const [generation, setGeneration] = useState(0); // bumped when the backend was rebuilt: painters are made again
   const painter = useRef<FramePainter | null>(null);
   const models = useRef(new Map<string, Promise<StyleModel>>());
   const source = useRef<HTMLCanvasElement>(null);
@@ -141,6 +142,7 @@ export function App() {
     }
     models.current = rebuilt;
     setBackend(name);
+    setGeneration((g) => g + 1);
     return name;
   };
 
@@ -329,9 +331,22 @@ export function App() {
         : (x) => adainTensor(src.models, x, src.statistics, { alpha: strength, preserveColor: keepColors });
     }, (error) => setStatus({ kind: 'error', text: (error as Error).message }));
     return () => { stale = true; };
-  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, sourceFor, setStatus, mixWhere]);
+  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, sourceFor, setStatus, mixWhere, generation]);
   const styleName = styleId === OWN ? own?.name ?? 'your picture' : manifest?.styles.find((s) => s.id === styleId)?.title ?? '';
   const onMessage = useCallback((kind: Status['kind'], text: string) => setStatus({ kind, text }), [setStatus]);
+  // A live frame failed: after a WebGL context loss, rebuild the backend and the models; the painter
+  // effect then makes a new painter and the loop, which never stopped, paints again.
+  const onLiveError = useCallback((error: unknown) => {
+    if (!(error instanceof ContextLostError || isContextLost())) {
+      setStatus({ kind: 'error', text: `A frame could not be painted: ${(error as Error).message}` });
+      return;
+    }
+    if (recovering.current) return; // already on it (every frame fails until it is done)
+    painter.current = null;
+    setStatus({ kind: 'busy', text: 'The GPU was reset; starting it again…' });
+    recover().then((name) => setStatus({ kind: 'done', text: `The GPU was reset (WebGL context lost); live painting recovered on ${name}.` }),
+      (e) => setStatus({ kind: 'error', text: `The GPU was reset and could not be started again: ${(e as Error).message}` }));
+  }, [recover, setStatus]);
 
   const download = useCallback((square: boolean) => {
     const out = output.current;
@@ -470,7 +485,7 @@ export function App() {
 
       <p role="status" aria-live="polite" className={`status ${status.kind}`} data-testid="status" data-seq={status.seq}>{status.text}</p>
 
-      {mode === 'live' && <Live painter={painter} styleName={styleName} onMessage={onMessage} />}
+      {mode === 'live' && <Live painter={painter} styleName={styleName} onMessage={onMessage} onError={onLiveError} />}
       {mode === 'video' && <Video painter={painter} styleName={styleName} onMessage={onMessage} />}
 
       <section aria-label="Result" className="result" hidden={!photo || mode !== 'photo'}>

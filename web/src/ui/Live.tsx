@@ -16,10 +16,11 @@ interface Props {
   painter: React.MutableRefObject<FramePainter | null>;
   styleName: string;
   onMessage: (kind: 'busy' | 'error' | 'done' | 'idle', text: string) => void;
+  onError: (error: unknown) => void;
 }
 
 /** Live mode: the camera, painted frame after frame by the engine's LiveLoop. */
-export function Live({ painter, styleName, onMessage }: Props) {
+export function Live({ painter, styleName, onMessage, onError }: Props) {
   const video = useRef<HTMLVideoElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const loop = useRef<LiveLoop | null>(null);
@@ -30,6 +31,8 @@ export function Live({ painter, styleName, onMessage }: Props) {
   const [stats, setStats] = useState<(LiveStats & { tensors: number; bytes: number }) | null>(null);
   const [running, setRunning] = useState(false);
   const lastStats = useRef(0);
+  const onErrorRef = useRef(onError);
+  onErrorRef.current = onError;
 
   const stopStream = () => {
     stream.current?.getTracks().forEach((t) => t.stop());
@@ -59,6 +62,7 @@ export function Live({ painter, styleName, onMessage }: Props) {
       setCameras((await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput'));
       if (!loop.current) {
         loop.current = new LiveLoop(v, canvas.current!, () => painter.current, {
+          onError: (error) => onErrorRef.current(error),
           onStats: (st) => {
             const now = performance.now();
             if (now - lastStats.current > 250) { // a readout four times a second is plenty
