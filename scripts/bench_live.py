@@ -21,7 +21,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from convert import export, networks  # noqa: E402
+from bench_networks import export_pair  # noqa: E402  (scripts/ is on the path when run as a script)
+from convert import networks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 320, 240
@@ -38,10 +39,7 @@ def main() -> None:
     reference = networks.johnson_reference()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        export.save_style_network(shipped, tmp / "shipped_saved")
-        export.save_graph_function(reference, tmp / "reference_saved")
-        for name in ("shipped", "reference"):
-            export.convert_saved_model(tmp / f"{name}_saved", tmp / name, quantize="uint8")
+        export_pair(shipped, reference, tmp)
         proc = subprocess.run(
             ["node", str(ROOT / "scripts/bench_tfjs.mjs"), "--width", str(WIDTH), "--height", str(HEIGHT),
              "--frame", "640x480", "--runs", str(args.frames), "--backend", args.backend,

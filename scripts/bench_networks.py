@@ -26,6 +26,14 @@ from convert import export, networks  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def export_pair(shipped, reference, folder: Path) -> dict:
+    """Both networks as uint8 graph models in ``folder``/shipped and ``folder``/reference; their bytes."""
+    export.save_style_network(shipped, folder / "shipped_saved")
+    export.save_graph_function(reference, folder / "reference_saved")
+    return {name: export.convert_saved_model(folder / f"{name}_saved", folder / name, quantize="uint8")["total_bytes"]
+            for name in ("shipped", "reference")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=512)
@@ -41,11 +49,7 @@ def main() -> None:
     reference = networks.johnson_reference()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        export.save_style_network(shipped, tmp / "shipped_saved")
-        export.save_graph_function(reference, tmp / "reference_saved")
-        sizes = {}
-        for name in ("shipped", "reference"):
-            sizes[name] = export.convert_saved_model(tmp / f"{name}_saved", tmp / name, quantize="uint8")["total_bytes"]
+        sizes = export_pair(shipped, reference, tmp)
         proc = subprocess.run(
             ["node", str(ROOT / "scripts/bench_tfjs.mjs"), "--size", str(args.size), "--runs", str(args.runs),
              "--backend", args.backend, f"shipped={tmp / 'shipped'}", f"reference={tmp / 'reference'}"],

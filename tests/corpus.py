@@ -8,6 +8,8 @@ tests/test_cli.py through ``deepstyle stylize``; scripts/bad_inputs_table.py wri
 from __future__ import annotations
 
 import io
+import json
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -96,3 +98,15 @@ def make_corpus(folder) -> list[tuple[Case, Path]]:
     exif[0x0112] = 6
     Image.fromarray(photo).save(folder / "rotated.jpg", quality=95, exif=exif)
     return [(case, folder / case.file) for case in CASES]
+
+
+def record(where: str, seen: dict) -> None:
+    """Keep what a corpus test saw (``where``: "page" or "cli") in the JSON file named by
+    DEEPSTYLE_RECORD_BAD_INPUTS, for scripts/bad_inputs_table.py; nothing when it is not set."""
+    name = os.environ.get("DEEPSTYLE_RECORD_BAD_INPUTS")
+    if not name:
+        return
+    path = Path(name)
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    saved[where] = seen
+    path.write_text(json.dumps(saved, indent=1))

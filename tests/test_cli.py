@@ -401,13 +401,10 @@ def test_adain_train_rejects_an_unknown_holdout(tmp_path, train_inputs):
 # ---------------------------------------------------------------------------------------------
 # stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).
 
-RECORD = os.environ.get("DEEPSTYLE_RECORD_BAD_INPUTS")  # scripts/bad_inputs_table.py collects results
-
-
 def test_bad_input_corpus_through_the_command_line(tmp_path):
     """Every file of the corpus in one `deepstyle stylize` call: each bad one is reported on its own
     line and skipped, each good one is painted at the expected size; exit status 1 (some skipped)."""
-    from corpus import make_corpus
+    from corpus import make_corpus, record
 
     cases = make_corpus(tmp_path / "corpus")
     proc, _ = deepstyle("stylize", *[p for _, p in cases], "--style", "great-wave", "--size", 512,
@@ -430,11 +427,7 @@ def test_bad_input_corpus_through_the_command_line(tmp_path):
                 painted = np.asarray(im.convert("RGB"), np.float32)
             assert painted.std() > 5, case.file  # a picture, not a flat wash
             seen[case.file] = {"result": "painted", "message": f"{im.size[0]} x {im.size[1]}"}
-    if RECORD:
-        path = Path(RECORD)
-        record = json.loads(path.read_text()) if path.exists() else {}
-        record["cli"] = seen
-        path.write_text(json.dumps(record, indent=1))
+    record("cli", seen)
 
 
 def test_stylize_checks_its_inputs_first(tmp_path):

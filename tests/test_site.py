@@ -113,13 +113,10 @@ def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
     assert report["downloads"]["full"]["suggested"] == "photo-great-wave.png"
 
 
-RECORD = os.environ.get("DEEPSTYLE_RECORD_BAD_INPUTS")  # scripts/bad_inputs_table.py collects results
-
-
 def test_bad_input_corpus_through_the_page(site, tmp_path, photo_and_expected):
     """Every file of tests/corpus.py uploaded in turn: each bad one gets its message and a good photo
     right after it is still painted; each good one is painted at the expected size."""
-    from corpus import make_corpus
+    from corpus import make_corpus, record
 
     good, _, _ = photo_and_expected
     cases = make_corpus(tmp_path / "corpus")
@@ -142,11 +139,7 @@ def test_bad_input_corpus_through_the_page(site, tmp_path, photo_and_expected):
             width, height = case.size
             assert status["kind"] == "done" and f"{width} × {height}" in status["text"], (case.file, status)
             seen[case.file] = {"result": "painted", "message": f"{width} x {height}"}
-    if RECORD:
-        path = Path(RECORD)
-        record = json.loads(path.read_text()) if path.exists() else {}
-        record["page"] = seen
-        path.write_text(json.dumps(record, indent=1))
+    record("page", seen)
 
 
 @pytest.fixture(scope="module")
