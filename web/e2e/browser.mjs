@@ -49,7 +49,7 @@ try {
   }
   await page.goto(url + (scenario.query || ''));
   await page.waitForSelector('.style', { timeout: 120_000 });
-  const status = () => page.textContent('[data-testid=status]');
+  const status = () => page.textContent('[data-testid=status]', { timeout: 300_000 }); // the page may be busy painting
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
   for (const step of scenario.steps) {

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
-import { rgbaFromRgb, rgbFromRgba, type RGBAImage } from './stylize';
+import { paintTiled, rgbFromRgba, type RGBAImage, type StylizeOptions } from './stylize';
 import { readValues } from './backend';
 import type { StyleEntry } from './manifest';
 import { fetchVerified, ModelLoadError } from './models';
@@ -31,6 +31,12 @@ export interface AdainOptions {
   preserveColor?: boolean;
   /** A second style for the region where `mask` is 0; `mask` is width x height values in [0, 1]. */
   second?: { statistics: StyleStatistics; mask: Float32Array };
+  /** Largest side of one pass (default 512: the VGG encoder's convolutions are large); larger images
+   * are tiled, and a pass too big for the device is retried smaller, as in stylize(). */
+  tile?: number;
+  overlap?: number;
+  onProgress?: StylizeOptions['onProgress'];
+  onRetry?: StylizeOptions['onRetry'];
 }
 
 const MULTIPLE = 8;
@@ -129,13 +135,20 @@ export async function loadStyleStatistics(base: string, style: StyleEntry, fetch
 /** Stylise `image` with the statistics of a style image; returns an image of the same size. */
 export async function stylizeAdain(models: AdainModels, image: RGBAImage, statistics: StyleStatistics,
   options: AdainOptions = {}): Promise<RGBAImage> {
-  const { width, height } = image;
-  const out = tf.tidy(() => adainTensor(models, toTensor(image), statistics, options));
-  let rgb: Float32Array;
-  try {
-    rgb = await readValues(out);
-  } finally {
-    out.dispose();
-  }
-  return rgbaFromRgb(rgb, width, height);
+  return paintTiled(image, models.decoder.entry.id, MULTIPLE, async (rgb, width, height, region) => {
+    // a tile of the mask goes with a tile of the image
+    const second = options.second && { statistics: options.second.statistics, mask: cropMask(options.second.mask, image.width, region) };
+    const out = tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics, { ...options, second }));
+    try {
+      return await readValues(out);
+    } finally {
+      out.dispose();
+    }
+  }, { ...options, tile: options.tile ?? 512 });
+}
+
+function cropMask(mask: Float32Array, width: number, r: { x: number; y: number; width: number; height: number }): Float32Array {
+  const out = new Float32Array(r.width * r.height);
+  for (let j = 0; j < r.height; j++) out.set(mask.subarray((r.y + j) * width + r.x, (r.y + j) * width + r.x + r.width), j * r.width);
+  return out;
 }

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ContextLostError, isContextLost, readValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
-import { planTiles, TileBlender } from './tiles';
+import { planTiles, TileBlender, type Tile } from './tiles';
 
 /** RGBA pixels, as in ImageData (which satisfies it). */
 export interface RGBAImage {
@@ -92,42 +92,56 @@ async function runPass(model: StyleModel, rgb: Float32Array, width: number, heig
 /** Stylise `image` with style weights `style` (StyleModel's manifest gives them: styleVector()). */
 export async function stylize(model: StyleModel, image: RGBAImage, style: Float32Array,
   options: StylizeOptions = {}): Promise<RGBAImage> {
+  return paintTiled(image, model.entry.id, model.entry.multiple,
+    (rgb, width, height) => runPass(model, rgb, width, height, style, options), options);
+}
+
+/** One pass: RGB floats of a region (w x h x 3, 0-255) and the region, to painted RGB floats. */
+export type Pass = (rgb: Float32Array, width: number, height: number, region: Tile) => Promise<Float32Array>;
+
+/**
+ * Paint an image of any size with `pass`: in one pass up to `options.tile` px a side, else in
+ * overlapping cross-faded tiles (tiles.ts); on a resource error (texture over the GPU's limit, memory)
+ * again in tiles half the size, down to MIN_TILE, remembered per `key` and backend. Shared by the
+ * gallery network and the arbitrary-style network.
+ */
+export async function paintTiled(image: RGBAImage, key: string, multiple: number, pass: Pass,
+  options: Pick<StylizeOptions, 'tile' | 'overlap' | 'onProgress' | 'onRetry'> = {}): Promise<RGBAImage> {
   const { width, height } = image;
   if (!(width > 0 && height > 0)) throw new Error('the image has no pixels');
   if (Math.max(width, height) > MAX_SIDE) throw new Error(`the image is larger than ${MAX_SIDE} px on a side: scale it down first`);
-  const key = `${model.entry.id}@${tf.getBackend()}`;
-  let tile = Math.min(options.tile ?? 1024, learnedTile.get(key) ?? Infinity);
+  const where = `${key}@${tf.getBackend()}`;
+  let tile = Math.min(options.tile ?? 1024, learnedTile.get(where) ?? Infinity);
   for (;;) {
     try {
-      return await stylizeInTiles(model, image, style, tile, options);
+      return await paintInTiles(image, multiple, pass, tile, options);
     } catch (error) {
       if (isContextLost()) throw new ContextLostError();
       const size = Math.min(tile, Math.max(width, height));
       if (!isResourceError(error) || size <= MIN_TILE) throw error;
       tile = Math.max(MIN_TILE, Math.floor(size / 2));
-      learnedTile.set(key, tile);
+      learnedTile.set(where, tile);
       options.onRetry?.(`${size} px passes were too big for this device (${(error as Error).message}); painting in tiles of ${tile} px`, tile);
     }
   }
 }
 
-async function stylizeInTiles(model: StyleModel, image: RGBAImage, style: Float32Array, tile: number,
-  options: StylizeOptions): Promise<RGBAImage> {
+async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile: number,
+  options: Pick<StylizeOptions, 'overlap' | 'onProgress'>): Promise<RGBAImage> {
   const { width, height } = image;
   const overlap = options.overlap ?? 64;
   let rgb: Float32Array;
   if (width <= tile && height <= tile) {
     options.onProgress?.(0, 1);
-    rgb = await runPass(model, rgbFromRgba(image), width, height, style, options);
+    rgb = await pass(rgbFromRgba(image), width, height, { x: 0, y: 0, width, height });
     options.onProgress?.(1, 1);
   } else {
-    const tiles = planTiles(width, height, tile, overlap, model.entry.multiple);
+    const tiles = planTiles(width, height, tile, overlap, multiple);
     const blender = new TileBlender(width, height, overlap);
     for (let k = 0; k < tiles.length; k++) {
       options.onProgress?.(k, tiles.length);
       const t = tiles[k];
-      const out = await runPass(model, rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, style, options);
-      blender.add(t, out);
+      blender.add(t, await pass(rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, t));
     }
     options.onProgress?.(tiles.length, tiles.length);
     rgb = blender.result();

@@ -266,16 +266,16 @@ export function App() {
       const run1 = async (src: Source): Promise<RGBAImage> => {
         if (ticket !== run.current) throw new Stale();
         setStatus({ kind: 'busy', text: `Painting in the style of ${src.name}…` });
-        if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: strength, preserveColor: keepColors });
-        return stylize(src.model, pixels, src.vector, {
-          strength, preserveColor: keepColors, tile,
-          onProgress: (done, total) => total > 1 && ticket === run.current
+        const progress = {
+          onProgress: (done: number, total: number) => total > 1 && ticket === run.current
             && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
-          onRetry: (_, smaller) => {
+          onRetry: (_: string, smaller: number) => {
             note = ` This device could not take larger passes, so it was painted in tiles of ${smaller} px.`;
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
           },
-        });
+        };
+        if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: strength, preserveColor: keepColors, ...progress });
+        return stylize(src.model, pixels, src.vector, { strength, preserveColor: keepColors, tile, ...progress });
       };
       try {
         if (!region) return { result: await run1(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend)), note };
