@@ -487,18 +487,31 @@ def test_a_refused_camera_says_so_and_the_page_carries_on(site, tmp_path, camera
     assert report["statuses"][1]["text"].startswith("Done")
 
 
-@pytest.mark.slow
-def test_a_video_file_round_trips_to_a_playable_webm(site, tmp_path):
-    """A 2 s clip (24 frames, 160 x 120, VP8 and an Opus tone) made with PyAV: the page paints every
-    frame and saves a WebM that PyAV decodes to 24 painted frames of 160 x 120, with the sound."""
-    from media import moving_frames, read_webm, write_webm
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """A 2 s clip (24 frames, 160 x 120, VP8 and an Opus tone) made with PyAV, and its frames."""
+    from media import moving_frames, write_webm
 
     frames = moving_frames(24, 160, 120)
-    clip = write_webm(tmp_path / "clip.webm", frames)
+    return write_webm(tmp_path_factory.mktemp("clip") / "clip.webm", frames), frames
+
+
+def paint_video(name):
+    """Steps that paint the chosen clip in video mode and save the WebM as NAME."""
+    return [{"click": "[data-testid=video-paint]"}, {"await": "done", "timeout": 300_000},
+            {"download_link": "[data-testid=video-download]", "as": name}]
+
+
+@pytest.mark.slow
+def test_a_video_file_round_trips_to_a_playable_webm(site, tmp_path, clip):
+    """The page paints every frame of the clip and saves a WebM that PyAV decodes to 24 painted
+    frames of 160 x 120, with the sound."""
+    from media import read_webm
+
+    path, frames = clip
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
-        {"mode": "video"}, {"style": "great-wave"}, {"video_file": str(clip)}, {"video_size": 240},
-        {"click": "[data-testid=video-paint]"}, {"await": "done", "timeout": 300_000},
-        {"download_link": "[data-testid=video-download]", "as": "painted.webm"},
+        {"mode": "video"}, {"style": "great-wave"}, {"video_file": str(path)}, {"video_size": 240},
+        *paint_video("painted.webm"),
     ]})
     text = report["statuses"][-1]["text"]
     assert text.startswith("Done: 24 frames at 160 × 120, with its sound"), text
@@ -613,9 +626,9 @@ def test_live_pauses_when_hidden_and_releases_the_camera_when_left(site, tmp_pat
 def test_painting_a_video_can_be_cancelled(site, tmp_path):
     from media import moving_frames, write_webm
 
-    clip = write_webm(tmp_path / "long.webm", moving_frames(240, 160, 120), fps=24)
+    long_clip = write_webm(tmp_path / "long.webm", moving_frames(240, 160, 120), fps=24)
     report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
-        {"mode": "video"}, {"video_file": str(clip)}, {"click": "[data-testid=video-paint]"}, {"wait": 1500},
+        {"mode": "video"}, {"video_file": str(long_clip)}, {"click": "[data-testid=video-paint]"}, {"wait": 1500},
         {"click": "[data-testid=video-cancel]"}, {"await": "error", "timeout": 120_000},
         {"eval": "() => !!document.querySelector('[data-testid=video-result]')", "as": "result"},
         {"eval": "() => document.querySelector('[data-testid=video-paint]').disabled", "as": "disabled"},
@@ -625,20 +638,16 @@ def test_painting_a_video_can_be_cancelled(site, tmp_path):
 
 
 @pytest.mark.slow
-def test_flicker_reduction_steadies_still_parts_of_a_video(site, tmp_path):
+def test_flicker_reduction_steadies_still_parts_of_a_video(site, tmp_path, clip):
     """The same clip painted with "Reduce flicker" on and off: on pixels that do not move in the clip,
     the frame-to-frame change of the painting (flicker) falls; where the clip moves, the output
     follows it (the steady version's moving square is still where the square is)."""
-    from media import moving_frames, read_webm, write_webm
+    from media import read_webm
 
-    frames = moving_frames(24, 160, 120)
-    clip = write_webm(tmp_path / "clip.webm", frames)
+    path, frames = clip
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
-        {"mode": "video"}, {"style": "starry-night"}, {"video_file": str(clip)}, {"video_size": 240},
-        {"click": "[data-testid=video-paint]"}, {"await": "done", "timeout": 300_000},
-        {"download_link": "[data-testid=video-download]", "as": "steady.webm"},
-        {"click": "[data-testid=video-steady]"}, {"click": "[data-testid=video-paint]"},
-        {"await": "done", "timeout": 300_000}, {"download_link": "[data-testid=video-download]", "as": "raw.webm"},
+        {"mode": "video"}, {"style": "starry-night"}, {"video_file": str(path)}, {"video_size": 240},
+        *paint_video("steady.webm"), {"click": "[data-testid=video-steady]"}, *paint_video("raw.webm"),
     ]})
     still = np.abs(np.diff(frames.astype(np.float32), axis=0)).max(-1) == 0  # (23, h, w): pixels that do not move
     moving = ~still

@@ -8,11 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { preserveColor } from './color';
-import type { StyleModel } from './models';
-import { paintTiled, rgbFromRgba, type RGBAImage, type StylizeOptions } from './stylize';
-import { readValues } from './backend';
+import { takeValues } from './backend';
 import type { StyleEntry } from './manifest';
-import { fetchVerified, ModelLoadError } from './models';
+import { fetchVerified, ModelLoadError, type StyleModel } from './models';
+import { paintTiled, rgbFromRgba, type RGBAImage, type StylizeOptions } from './stylize';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {
@@ -70,13 +69,13 @@ export async function styleStatistics(models: AdainModels, style: RGBAImage, max
     const { mean, variance } = tf.moments(f, [0, 1, 2]);
     return tf.concat([mean, tf.sqrt(tf.add(variance, EPS))]);
   });
-  try {
-    const values = await readValues(stats);
-    const n = values.length / 2;
-    return { mean: values.slice(0, n), std: values.slice(n) };
-  } finally {
-    stats.dispose();
-  }
+  return splitStatistics(await takeValues(stats));
+}
+
+/** Statistics from one array of means followed by as many deviations (how they are read and shipped). */
+function splitStatistics(values: Float32Array): StyleStatistics {
+  const n = values.length / 2;
+  return { mean: values.slice(0, n), std: values.slice(n) };
 }
 
 /** A convex mix of styles' statistics: interpolation between styles (Huang & Belongie 2017, sec. 7.3). */
@@ -127,9 +126,7 @@ export function adainTensor(models: AdainModels, content: tf.Tensor4D, statistic
  */
 export async function loadStyleStatistics(base: string, style: StyleEntry, fetchFn: typeof fetch = fetch): Promise<StyleStatistics> {
   if (!style.adain_statistics) throw new ModelLoadError(`${style.title} has no statistics for the arbitrary-style network`);
-  const values = new Float32Array(await fetchVerified(base, style.adain_statistics, undefined, fetchFn));
-  const half = values.length / 2;
-  return { mean: values.slice(0, half), std: values.slice(half) };
+  return splitStatistics(new Float32Array(await fetchVerified(base, style.adain_statistics, undefined, fetchFn)));
 }
 
 /** Stylise `image` with the statistics of a style image; returns an image of the same size. */
@@ -138,12 +135,7 @@ export async function stylizeAdain(models: AdainModels, image: RGBAImage, statis
   return paintTiled(image, models.decoder.entry.id, MULTIPLE, async (rgb, width, height, region) => {
     // a tile of the mask goes with a tile of the image
     const second = options.second && { statistics: options.second.statistics, mask: cropMask(options.second.mask, image.width, region) };
-    const out = tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics, { ...options, second }));
-    try {
-      return await readValues(out);
-    } finally {
-      out.dispose();
-    }
+    return takeValues(tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics, { ...options, second })));
   }, { ...options, tile: options.tile ?? 512 });
 }
 

@@ -109,6 +109,15 @@ export async function readValues(t: tf.Tensor): Promise<Float32Array> {
   return (await Promise.race([t.data(), lostPromise])) as Float32Array;
 }
 
+/** Read a tensor's values (as readValues) and free it, whatever happens. */
+export async function takeValues(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return await readValues(t);
+  } finally {
+    t.dispose();
+  }
+}
+
 /**
  * After a context loss: drop the dead WebGL backend and build a new one on a new canvas (with its own
  * shader cache: programs of the lost context are useless), else fall back to WASM. Models must be

@@ -39,8 +39,6 @@ export interface LiveOptions {
   maxSide?: number;
   /** Processing size to start at (default 256). */
   startSide?: number;
-  /** Keep the processing size fixed (no adaptation): for benchmarks and tests. */
-  fixedSide?: boolean;
   onStats?: (stats: LiveStats) => void;
   /** A frame failed (e.g. the WebGL context was lost): the loop goes on; the next frames may work once
    * the caller has rebuilt what it needs (a new painter). */
@@ -74,7 +72,7 @@ export class LiveLoop {
 
   constructor(private readonly video: HTMLVideoElement, private readonly canvas: HTMLCanvasElement,
     private readonly painter: () => FramePainter | null, options: LiveOptions = {}) {
-    this.options = { targetFps: 15, minSide: 96, maxSide: 640, startSide: 256, fixedSide: false, ...options };
+    this.options = { targetFps: 15, minSide: 96, maxSide: 640, startSide: 256, ...options };
     this.side = this.options.startSide;
     this.stats = { frames: 0, dropped: 0, fps: 0, latencyMs: 0, side: this.side, width: 0, height: 0 };
   }
@@ -150,7 +148,7 @@ export class LiveLoop {
     this.stats.latencyMs = Math.round(this.latency);
     this.stats.width = width;
     this.stats.height = height;
-    if (!this.options.fixedSide && ++this.sinceChange >= 3) {
+    if (++this.sinceChange >= 3) {
       const next = adaptSide(this.side, this.latency, 1000 / this.options.targetFps, this.options.minSide,
         Math.min(this.options.maxSide, Math.max(video.videoWidth, video.videoHeight)));
       if (next !== this.side) {

@@ -9,7 +9,7 @@
  * fatal: the image is painted again in tiles half the size, down to MIN_TILE.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ContextLostError, isContextLost, readValues } from './backend';
+import { ContextLostError, isContextLost, takeValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
 import { planTiles, TileBlender, type Tile } from './tiles';
@@ -78,22 +78,11 @@ export function paintTensor(model: StyleModel, content: tf.Tensor4D, style: Floa
   return y;
 }
 
-/** One pass of the network on RGB float pixels (h x w x 3); returns RGB float pixels. */
-async function runPass(model: StyleModel, rgb: Float32Array, width: number, height: number, style: Float32Array,
-  options: StylizeOptions): Promise<Float32Array> {
-  const out = tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options));
-  try {
-    return await readValues(out);
-  } finally {
-    out.dispose();
-  }
-}
-
 /** Stylise `image` with style weights `style` (StyleModel's manifest gives them: styleVector()). */
 export async function stylize(model: StyleModel, image: RGBAImage, style: Float32Array,
   options: StylizeOptions = {}): Promise<RGBAImage> {
-  return paintTiled(image, model.entry.id, model.entry.multiple,
-    (rgb, width, height) => runPass(model, rgb, width, height, style, options), options);
+  return paintTiled(image, model.entry.id, model.entry.multiple, (rgb, width, height) =>
+    takeValues(tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options))), options);
 }
 
 /** One pass: RGB floats of a region (w x h x 3, 0-255) and the region, to painted RGB floats. */

@@ -244,7 +244,6 @@ export function App() {
     if (mode !== 'photo' || !photo || !manifest || !styleId || !source.current || !output.current) return;
     if (styleId === OWN && !own) return;
     const ticket = ++run.current;
-    const style = manifest.styles.find((s) => s.id === styleId);
     const { width, height } = fitSize(photo.width, photo.height, size);
     const src = source.current;
     src.width = width;
