@@ -198,25 +198,39 @@ COLUMN_PROFILE = """() => {
 
 @pytest.mark.slow
 def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_small):
-    """3000 x 2000 at full size: 12 overlapping tiles (1024 px, 64 px cross-fades). The mean jump
-    between neighbouring columns (rows) inside the cross-fades stays within the range of the image's
-    own column (row) differences elsewhere."""
+    """3000 x 2000 at full size: 12 overlapping tiles (1024 px, 64 px cross-fades), every tile
+    normalised by the whole picture's instance-norm statistics, measured first. The result is what
+    Python's network gives in one full-size pass, and the mean jump between neighbouring columns
+    (rows) inside the cross-fades stays within the range of the image's own column (row) differences
+    elsewhere."""
     import skimage.data
+
+    from convert import networks, train
 
     big = Image.fromarray(skimage.data.astronaut()).resize((3000, 2000), Image.BICUBIC)
     big.save(tmp_path / "big.png")
-    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
-        {"size": 4096}, {"upload": str(tmp_path / "big.png")}, {"await": "done", "timeout": 900_000},
-        {"eval": COLUMN_PROFILE, "as": "profile"},
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"size": 4096}, {"style": "great-wave"}, {"upload": str(tmp_path / "big.png")},
+        {"await": "done", "timeout": 900_000}, {"eval": COLUMN_PROFILE, "as": "profile"}, {"download": "big"},
     ]})
+    net, recipe, _ = train.load_run(ROOT / "checkpoints" / "gallery")
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    index = next(s["index"] for s in manifest["styles"] if s["id"] == "great-wave")
+    expected = networks.stylize(net, np.asarray(big, np.float32), np.eye(len(recipe.styles), dtype=np.float32)[index])
+    with Image.open(out / "big.png") as im:
+        got = np.asarray(im.convert("RGB"), np.float32)
+    diff = np.abs(got - expected)
+    print(f"3000 x 2000 in 12 tiles vs Python in one pass: mean {diff.mean():.2f}, 99th percentile "
+          f"{np.percentile(diff, 99):.1f}, max {diff.max():.0f}")
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
     assert "3000 × 2000" in report["statuses"][-1]["text"]
     profile = report["profile"]
     for axis, length in (("cols", 3000), ("rows", 2000)):
         jumps = np.array(profile[axis])
-        # Tile starts as web/src/engine/tiles.ts plans them (1024 px, 64 px overlap): fades run over
-        # [start, start + 64) of each later tile and [end - 64, end) of each earlier one.
-        count = -(-(length - 64) // 960)
-        starts = sorted({min(i * 960, length - 1024) for i in range(count)})
+        # Tile starts as web/src/engine/tiles.ts plans them (1024 px, 64 px overlap, on the network's
+        # 4 px grid): fades run over [start, start + 64) of each later tile and [end - 64, end) of each earlier one.
+        last = -(-(length - 1024) // 4) * 4
+        starts = [*range(0, last, 960), last]
         band = np.zeros(len(jumps), bool)
         for s in starts[1:]:
             band[max(0, s - 2): s + 66] = True
@@ -682,8 +696,9 @@ def test_live_painting_survives_a_webgl_context_loss(site, tmp_path, camera_file
 @pytest.mark.slow
 def test_own_style_on_a_large_photo_paints_in_tiles(site, tmp_path, own_style):
     """One's own style at 1024 px: the arbitrary-style network runs in 512 px tiles (its VGG encoder's
-    convolutions would not fit one pass on many GPUs) and finishes at full size, painted, with the
-    palette of Python's single pass (not its pixels: each tile normalises its own content features)."""
+    convolutions would not fit one pass on many GPUs), every tile's content features normalised by
+    the whole picture's (an encoder pass over the tiles first), and finishes at full size with what
+    Python's single pass gives."""
     import skimage.data
 
     from convert import adain
@@ -700,8 +715,8 @@ def test_own_style_on_a_large_photo_paints_in_tiles(site, tmp_path, own_style):
     expected = adain.stylize(dec, photo.astype(np.float32), adain.style_statistics(style[None]))
     got = saved_pixels(out, "big")
     diff = np.abs(got - expected)
-    palette = np.abs(got.reshape(-1, 3).mean(0) - expected.reshape(-1, 3).mean(0))
-    print(f"AdaIN in 512 px tiles vs Python in one pass: mean {diff.mean():.1f}, 99th percentile "
-          f"{np.percentile(diff, 99):.0f}; mean colour apart by {np.round(palette, 1)}; from the photo {np.abs(got - photo).mean():.1f}")
+    print(f"AdaIN in 512 px tiles vs Python in one pass: mean {diff.mean():.2f}, 99th percentile "
+          f"{np.percentile(diff, 99):.1f}; from the photo {np.abs(got - photo).mean():.1f}")
     assert np.abs(got - photo).mean() > 20
-    assert palette.max() < 15
+    # as close as a single pass of the page is to Python (quantised weights; test_own_style_with_the_arbitrary_style_network)
+    assert diff.mean() < 5 and np.percentile(diff, 99) < 35

@@ -11,7 +11,8 @@ import { preserveColor } from './color';
 import { takeValues } from './backend';
 import type { StyleEntry } from './manifest';
 import { fetchVerified, ModelLoadError, type StyleModel } from './models';
-import { paintTiled, rgbFromRgba, type RGBAImage, type StylizeOptions } from './stylize';
+import { pooledMoments, type Moments } from './statistics';
+import { paintTiled, rgbFromRgba, tileTensor, type RGBAImage, type Survey, type StylizeOptions } from './stylize';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {
@@ -34,6 +35,12 @@ export interface AdainOptions {
    * are tiled, and a pass too big for the device is retried smaller, as in stylize(). */
   tile?: number;
   overlap?: number;
+  /** When tiling: 'image' (default) normalises every tile's content features by the whole image's
+   * (one more encoder pass over the tiles first), as one full-size pass would; 'tile' by its own. */
+  statistics?: 'image' | 'tile';
+  /** The content features' moments to normalise by instead of the image's own (set by stylizeAdain
+   * when tiling: the whole image's). */
+  contentMoments?: Moments;
   onProgress?: StylizeOptions['onProgress'];
   onRetry?: StylizeOptions['onRetry'];
 }
@@ -103,7 +110,8 @@ export function adainTensor(models: AdainModels, content: tf.Tensor4D, statistic
   const [, height, width] = content.shape;
   const alpha = Math.min(1, Math.max(0, options.alpha ?? 1));
   const f = encode(models.encoder, padToMultiple(content));
-  const { mean, variance } = tf.moments(f, [1, 2], true);
+  const c = options.contentMoments;
+  const { mean, variance } = c ? { mean: tf.tensor1d(c.mean), variance: tf.tensor1d(c.variance) } : tf.moments(f, [1, 2], true);
   const normalised = tf.div(tf.sub(f, mean), tf.sqrt(tf.add(variance, EPS)));
   const target = (s: StyleStatistics) => tf.add(tf.mul(normalised, tf.tensor1d(s.std)), tf.tensor1d(s.mean));
   let t = target(statistics);
@@ -132,11 +140,20 @@ export async function loadStyleStatistics(base: string, style: StyleEntry, fetch
 /** Stylise `image` with the statistics of a style image; returns an image of the same size. */
 export async function stylizeAdain(models: AdainModels, image: RGBAImage, statistics: StyleStatistics,
   options: AdainOptions = {}): Promise<RGBAImage> {
+  let contentMoments: Moments | undefined;
+  const survey: Survey | undefined = options.statistics === 'tile' ? undefined : {
+    passes: 1,
+    run: async (tiles, cores, onPass) => {
+      contentMoments = await pooledMoments(tiles, cores,
+        (k) => encode(models.encoder, padToMultiple(tileTensor(image, tiles[k]))), onPass);
+    },
+  };
   return paintTiled(image, models.decoder.entry.id, MULTIPLE, async (rgb, width, height, region) => {
     // a tile of the mask goes with a tile of the image
     const second = options.second && { statistics: options.second.statistics, mask: cropMask(options.second.mask, image.width, region) };
-    return takeValues(tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics, { ...options, second })));
-  }, { ...options, tile: options.tile ?? 512 });
+    return takeValues(tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics,
+      { ...options, second, contentMoments })));
+  }, { ...options, tile: options.tile ?? 512 }, survey);
 }
 
 function cropMask(mask: Float32Array, width: number, r: { x: number; y: number; width: number; height: number }): Float32Array {

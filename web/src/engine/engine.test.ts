@@ -10,7 +10,8 @@ import { preserveColor, preservePixel } from './color';
 import { ManifestError, parseManifest, styleVector } from './manifest';
 import { fetchVerified, loadModel, ModelLoadError } from './models';
 import { isResourceError, MIN_TILE, stylize } from './stylize';
-import { planTiles, TileBlender, tileWeights } from './tiles';
+import { findNormLayers, PooledMoments } from './statistics';
+import { planTiles, TileBlender, tileCores, tileWeights } from './tiles';
 import { fitSize, sniff } from '../ui/photo';
 
 const MODELS = resolve(__dirname, '../../../models');
@@ -61,9 +62,15 @@ describe('tiles', () => {
     const tiles = planTiles(3000, 2000, 1024, 64, 4);
     expect(tiles.length).toBe(4 * 3); // 960 px steps: every overlap is at least 64 px
     for (const t of tiles) {
-      expect(t.width % 4).toBe(0);
+      expect(t.x % 4).toBe(0); // on the network's grid
+      expect(t.y % 4).toBe(0);
       expect(t.x + t.width).toBeLessThanOrEqual(3000);
+      expect(t.width).toBeLessThanOrEqual(1024);
     }
+    // 700 px: a second row that starts on the grid (192, not 700 - 512 = 188) and ends at the edge
+    expect(planTiles(1000, 700, 512, 64, 8).map((t) => [t.x, t.y, t.width, t.height])).toEqual([
+      [0, 0, 512, 512], [448, 0, 512, 512], [488, 0, 512, 512],
+      [0, 192, 512, 508], [448, 192, 512, 508], [488, 192, 512, 508]]);
     const covered = new Uint8Array(3000 * 2000);
     for (const t of tiles) for (let y = t.y; y < t.y + t.height; y++) covered.fill(1, y * 3000 + t.x, y * 3000 + t.x + t.width);
     expect(covered.every((c) => c === 1)).toBe(true);
@@ -83,6 +90,81 @@ describe('tiles', () => {
     expect(weights[0]).toBeLessThan(0.05); // shared left edge fades in
     expect(Math.max(...weights)).toBe(1); // full weight away from shared edges
   });
+});
+
+describe('whole-image statistics', () => {
+  it('splits the image into tile cores that cover each pixel once, inside their tiles', () => {
+    for (const [w, h, tile, overlap] of [[3000, 2000, 1024, 64], [301, 203, 128, 32], [500, 300, 1024, 64], [1000, 700, 512, 64]]) {
+      const tiles = planTiles(w, h, tile, overlap, 4);
+      const cores = tileCores(tiles, w, h, 4);
+      const count = new Uint8Array(w * h);
+      cores.forEach((c, k) => {
+        const t = tiles[k];
+        expect(c.x >= t.x && c.y >= t.y && c.x + c.width <= t.x + t.width && c.y + c.height <= t.y + t.height).toBe(true);
+        // a cut edge is at least half the overlap inside its tile
+        if (c.x > 0) expect(c.x - t.x).toBeGreaterThanOrEqual(overlap / 2 - 2);
+        if (c.x + c.width < w) expect(t.x + t.width - (c.x + c.width)).toBeGreaterThanOrEqual(overlap / 2 - 2);
+        if (c.x > 0) expect(c.x % 4).toBe(0);
+        for (let y = c.y; y < c.y + c.height; y++) for (let x = c.x; x < c.x + c.width; x++) count[y * w + x]++;
+      });
+      expect(count.every((n) => n === 1)).toBe(true);
+    }
+  });
+  it('pools the moments of parts into the moments of the whole', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => 1e4 + Math.sin(i) * 50 + (i % 7));
+    const moments = (v: number[]) => {
+      const mean = v.reduce((a, b) => a + b) / v.length;
+      return { mean, variance: v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length };
+    };
+    const pool = new PooledMoments(1);
+    for (const [a, b] of [[0, 10], [10, 400], [400, 401], [401, 1000]]) {
+      const m = moments(values.slice(a, b));
+      pool.add({ mean: Float32Array.of(m.mean), variance: Float32Array.of(m.variance) }, b - a);
+    }
+    const whole = moments(values);
+    expect(pool.result().mean[0]).toBeCloseTo(whole.mean, 2);
+    expect(pool.result().variance[0] / whole.variance).toBeCloseTo(1, 5);
+  });
+  it('finds the instance norms of the shipped network in the order they run', () => {
+    const nodes = JSON.parse(readFileSync(`${MODELS}/gallery/model.json`, 'utf8')).modelTopology.node;
+    const layers = findNormLayers(nodes).map((l) => l.mean.match(/\/(\w+)_norm_1\/Mean$/)?.[1]);
+    expect(layers).toEqual(['enc1', 'enc2', 'enc3', 'res0a', 'res0b', 'res1a', 'res1b', 'res2a', 'res2b', 'dec1', 'dec2']);
+  });
+  it('paints tiles as one full-size pass would, without leaking', async () => {
+    await import('@tensorflow/tfjs-backend-wasm'); // twelve passes a tile: too slow on the plain cpu backend
+    await tf.setBackend('wasm');
+    const m = parseManifest(shipped());
+    const model = await loadModel('models', m, 'gallery', undefined, diskFetch());
+    // a picture whose halves differ, so that tiles' own statistics differ from the whole's
+    const [w, h] = [512, 320];
+    const data = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const p = 4 * (y * w + x);
+        const left = x < w / 2;
+        data[p] = left ? 40 + ((x * 7 + y * 3) % 60) : 200 + ((x * y) % 50);
+        data[p + 1] = left ? 90 + 40 * Math.sin(x / 9) : 180 - ((x + 2 * y) % 90);
+        data[p + 2] = left ? 150 + ((y * 5) % 80) : 30 + ((x * 11) % 40);
+        data[p + 3] = 255;
+      }
+    }
+    const image = { width: w, height: h, data };
+    const vector = styleVector(m, 'the-scream');
+    const whole = await stylize(model, image, vector); // one pass
+    const before = tf.memory().numTensors;
+    const steps: number[] = [];
+    const tiled = await stylize(model, image, vector, { tile: 256, overlap: 64, onProgress: (done, total) => steps.push(done / total) });
+    expect(tf.memory().numTensors).toBe(before);
+    const own = await stylize(model, image, vector, { tile: 256, overlap: 64, statistics: 'tile' });
+    const distance = (a: typeof whole) => a.data.reduce((s, v, i) => s + Math.abs(v - whole.data[i]), 0) / (w * h * 3);
+    console.log(`tiles vs one pass, mean |difference| of 255: whole-image statistics ${distance(tiled).toFixed(2)}, each tile's own ${distance(own).toFixed(2)}`);
+    expect(distance(tiled)).toBeLessThan(1);
+    expect(distance(own)).toBeGreaterThan(20 * distance(tiled));
+    expect(steps.at(-1)).toBe(1);
+    expect(steps.length).toBe(1 + planTiles(w, h, 256, 64, 4).length * 12); // 11 measuring passes and the painting
+    model.dispose();
+    await tf.setBackend('cpu');
+  }, 300_000);
 });
 
 describe('colour preservation', () => {
@@ -176,26 +258,26 @@ describe('models', () => {
     const limit = 129; // a "GPU" that takes passes up to 129 px a side
     const passes: number[] = [];
     const graph = {
-      execute(inputs: Record<string, tf.Tensor>) {
+      execute(inputs: Record<string, tf.Tensor>, outputs?: string) {
         const [, h, w] = inputs.content.shape;
         passes.push(Math.max(h, w));
         if (Math.max(h, w) > limit) throw new Error('Requested texture size [9000x9000] greater than WebGL maximum on this browser / GPU [8192x8192].');
-        return real.graph.execute(inputs);
+        return real.graph.execute(inputs, outputs);
       },
     };
     const small = { ...real, entry: { ...real.entry, id: 'gallery-small-gpu' }, graph: graph as unknown as typeof real.graph };
     const image = { width: 200, height: 100, data: new Uint8ClampedArray(200 * 100 * 4).map((_, i) => (i * 53) % 256) };
     const vector = styleVector(m, 'udnie');
-    const reference = await stylize(real, image, vector, { tile: 128, overlap: 8 });
+    const reference = await stylize(real, image, vector, { tile: 128, overlap: 8, statistics: 'tile' });
     const before = tf.memory().numTensors;
     const retries: number[] = [];
-    const out = await stylize(small, image, vector, { tile: 1024, overlap: 8, onRetry: (_, tile) => retries.push(tile) });
+    const out = await stylize(small, image, vector, { tile: 1024, overlap: 8, statistics: 'tile', onRetry: (_, tile) => retries.push(tile) });
     expect(retries).toEqual([128]); // half of 200, but never below MIN_TILE
     expect(tf.memory().numTensors).toBe(before);
     expect(out.width).toBe(200);
     expect(Array.from(out.data)).toEqual(Array.from(reference.data));
     passes.length = 0;
-    await stylize(small, image, vector, { tile: 1024, overlap: 8 }); // remembered: straight to 128 px tiles
+    await stylize(small, image, vector, { tile: 1024, overlap: 8, statistics: 'tile' }); // remembered: straight to 128 px tiles
     expect(Math.max(...passes)).toBe(128);
     expect(isResourceError(new Error('Failed to compile fragment shader.'))).toBe(false);
     expect(isResourceError(new RangeError('Array buffer allocation failed'))).toBe(true);

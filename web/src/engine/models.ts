@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import type { Manifest, ModelEntry, ModelFile } from './manifest';
 import { parseManifest } from './manifest';
+import { findNormLayers, type NormLayer } from './statistics';
 
 export type Progress = (loadedBytes: number, totalBytes: number) => void;
 
@@ -79,6 +80,8 @@ export async function fetchVerified(base: string, file: ModelFile, onBytes?: (n:
 export interface StyleModel {
   entry: ModelEntry;
   graph: GraphModel;
+  /** Its instance-norm layers in the order they run (statistics.ts); none for a network without. */
+  norms: NormLayer[];
   dispose(): void;
   /** The same model built again from the verified bytes it was made from, on the backend now in use
    * (after a WebGL context loss: see recoverBackend). No download. */
@@ -120,6 +123,7 @@ async function buildModel(entry: ModelEntry, buffers: Map<string, ArrayBuffer>):
   return {
     entry,
     graph,
+    norms: findNormLayers(modelJson.modelTopology?.node ?? []),
     dispose: () => {
       try {
         graph.dispose();

@@ -5,6 +5,8 @@
  * are cross-faded (tiles.ts). Strength blends the output towards the photo in pixel space; colour
  * preservation keeps the photo's chroma (color.ts). Every tensor is freed: tf.tidy around each
  * pass and explicit dispose of what leaves it; the only read from the GPU is one async data() per pass.
+ * A tiled image is normalised as a whole: every instance-norm layer gets the statistics of the whole
+ * image, measured first (statistics.ts), so the tiles paint what one full-size pass would.
  * A pass that runs out of GPU resources (a texture over the device's limit, memory exhausted) is not
  * fatal: the image is painted again in tiles half the size, down to MIN_TILE.
  */
@@ -12,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ContextLostError, isContextLost, takeValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
-import { planTiles, TileBlender, type Tile } from './tiles';
+import { normFeeds, pooledMoments, type Moments } from './statistics';
+import { planTiles, TileBlender, tileCores, type Tile } from './tiles';
 
 /** RGBA pixels, as in ImageData (which satisfies it). */
 export interface RGBAImage {
@@ -30,6 +33,11 @@ export interface StylizeOptions {
   tile?: number;
   /** Overlap between tiles in pixels (default 64). */
   overlap?: number;
+  /** When tiling: 'image' (default) normalises every tile by the whole image's instance-norm
+   * statistics, as one full-size pass would, at the cost of a measuring pass per norm layer that
+   * runs the network up to that layer; 'tile' lets each tile use its own (one pass, tiles differ). */
+  statistics?: 'image' | 'tile';
+  /** Passes done of all passes (measuring and painting), as they finish. */
   onProgress?: (done: number, total: number) => void;
   /** Told when a pass ran out of GPU resources and the image is being painted in smaller tiles. */
   onRetry?: (message: string, tile: number) => void;
@@ -68,10 +76,10 @@ export function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h =
  * preservation: returns [1, h, w, 3] in 0-255. Call it inside tf.tidy (the live loop does, per frame).
  */
 export function paintTensor(model: StyleModel, content: tf.Tensor4D, style: Float32Array,
-  options: Pick<StylizeOptions, 'strength' | 'preserveColor'> = {}): tf.Tensor4D {
+  options: Pick<StylizeOptions, 'strength' | 'preserveColor'> = {}, norms: Moments[] = []): tf.Tensor4D {
   const strength = Math.min(1, Math.max(0, options.strength ?? 1));
   const styleInput = tf.tensor2d(style, [1, style.length]);
-  let y = model.graph.execute({ content, style: styleInput }) as tf.Tensor4D;
+  let y = model.graph.execute({ content, style: styleInput, ...normFeeds(model.norms, norms) }) as tf.Tensor4D;
   y = tf.clipByValue(y, 0, 255);
   if (options.preserveColor) y = preserveColor(y, content) as tf.Tensor4D;
   if (strength < 1) y = tf.add(content, tf.mul(tf.sub(y, content), strength));
@@ -81,8 +89,34 @@ export function paintTensor(model: StyleModel, content: tf.Tensor4D, style: Floa
 /** Stylise `image` with style weights `style` (StyleModel's manifest gives them: styleVector()). */
 export async function stylize(model: StyleModel, image: RGBAImage, style: Float32Array,
   options: StylizeOptions = {}): Promise<RGBAImage> {
+  let norms: Moments[] = [];
+  const survey: Survey | undefined = options.statistics === 'tile' || !model.norms.length ? undefined : {
+    passes: model.norms.length,
+    run: async (tiles, cores, onPass) => {
+      norms = [];
+      for (const layer of model.norms) {
+        norms.push(await pooledMoments(tiles, cores, (k) => model.graph.execute({
+          content: tileTensor(image, tiles[k]), style: tf.tensor2d(style, [1, style.length]), ...normFeeds(model.norms, norms),
+        }, layer.input) as tf.Tensor4D, onPass));
+      }
+    },
+  };
   return paintTiled(image, model.entry.id, model.entry.multiple, (rgb, width, height) =>
-    takeValues(tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options))), options);
+    takeValues(tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options, norms))), options, survey);
+}
+
+/** A region of an image as a [1, h, w, 3] tensor in 0-255. */
+export function tileTensor(image: RGBAImage, t: Tile): tf.Tensor4D {
+  return tf.tensor4d(rgbFromRgba(image, t.x, t.y, t.width, t.height), [1, t.height, t.width, 3]);
+}
+
+/**
+ * What must be measured over the whole image before its tiles are painted: `passes` passes over the
+ * tiles, run by `run` (given the tiles, their cores (tiles.tileCores) and a callback per tile pass).
+ */
+export interface Survey {
+  passes: number;
+  run(tiles: Tile[], cores: Tile[], onPass: () => void): Promise<void>;
 }
 
 /** One pass: RGB floats of a region (w x h x 3, 0-255) and the region, to painted RGB floats. */
@@ -95,7 +129,7 @@ export type Pass = (rgb: Float32Array, width: number, height: number, region: Ti
  * gallery network and the arbitrary-style network.
  */
 export async function paintTiled(image: RGBAImage, key: string, multiple: number, pass: Pass,
-  options: Pick<StylizeOptions, 'tile' | 'overlap' | 'onProgress' | 'onRetry'> = {}): Promise<RGBAImage> {
+  options: Pick<StylizeOptions, 'tile' | 'overlap' | 'onProgress' | 'onRetry'> = {}, survey?: Survey): Promise<RGBAImage> {
   const { width, height } = image;
   if (!(width > 0 && height > 0)) throw new Error('the image has no pixels');
   if (Math.max(width, height) > MAX_SIDE) throw new Error(`the image is larger than ${MAX_SIDE} px on a side: scale it down first`);
@@ -103,7 +137,7 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
   let tile = Math.min(options.tile ?? 1024, learnedTile.get(where) ?? Infinity);
   for (;;) {
     try {
-      return await paintInTiles(image, multiple, pass, tile, options);
+      return await paintInTiles(image, multiple, pass, tile, options, survey);
     } catch (error) {
       if (isContextLost()) throw new ContextLostError();
       const size = Math.min(tile, Math.max(width, height));
@@ -116,7 +150,7 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
 }
 
 async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile: number,
-  options: Pick<StylizeOptions, 'overlap' | 'onProgress'>): Promise<RGBAImage> {
+  options: Pick<StylizeOptions, 'overlap' | 'onProgress'>, survey?: Survey): Promise<RGBAImage> {
   const { width, height } = image;
   const overlap = options.overlap ?? 64;
   let rgb: Float32Array;
@@ -126,13 +160,15 @@ async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile
     options.onProgress?.(1, 1);
   } else {
     const tiles = planTiles(width, height, tile, overlap, multiple);
+    const total = tiles.length * (1 + (survey?.passes ?? 0));
+    let done = 0;
+    options.onProgress?.(0, total);
+    if (survey) await survey.run(tiles, tileCores(tiles, width, height, multiple), () => options.onProgress?.(++done, total));
     const blender = new TileBlender(width, height, overlap);
-    for (let k = 0; k < tiles.length; k++) {
-      options.onProgress?.(k, tiles.length);
-      const t = tiles[k];
+    for (const t of tiles) {
       blender.add(t, await pass(rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, t));
+      options.onProgress?.(++done, total);
     }
-    options.onProgress?.(tiles.length, tiles.length);
     rgb = blender.result();
   }
   return rgbaFromRgb(rgb, width, height);

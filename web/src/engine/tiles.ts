@@ -13,27 +13,63 @@ export interface Tile {
   height: number;
 }
 
-function starts(length: number, tile: number, overlap: number): number[] {
+/**
+ * Where tiles start along one side: multiples of `multiple`, `step` apart, the last one moved back
+ * (to a multiple) so that it ends at the edge. Starts on the network's own grid matter: a tile that
+ * starts off it pools and upsamples on a shifted grid and paints its part differently from one
+ * full-size pass (measured with the arbitrary-style network, stride 8: a mean 4.7/255 apart instead of 1.1).
+ */
+function starts(length: number, tile: number, overlap: number, multiple: number): number[] {
   if (length <= tile) return [0];
-  const step = tile - overlap;
-  const count = Math.ceil((length - overlap) / step);
+  const step = Math.max(multiple, Math.floor((tile - overlap) / multiple) * multiple);
+  const last = Math.ceil((length - tile) / multiple) * multiple;
   const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push(Math.min(i * step, length - tile));
-  return [...new Set(out)];
+  for (let s = 0; s < last; s += step) out.push(s);
+  out.push(last);
+  return out;
 }
 
-/** Tiles covering width x height, each at most `tile` px a side, neighbours overlapping by `overlap`. */
+/**
+ * Tiles covering width x height, each at most `tile` px a side, neighbours overlapping by at least
+ * `overlap`. Every tile starts on a multiple of `multiple` (what the network's strided layers need);
+ * tiles are `tile` (rounded down to the multiple) wide except the last of a row, which ends at the
+ * image's edge and may be narrower (the network pads it).
+ */
 export function planTiles(width: number, height: number, tile: number, overlap: number, multiple = 1): Tile[] {
   if (!(width > 0 && height > 0)) throw new Error('image has no pixels');
   const t = Math.max(multiple, Math.floor(tile / multiple) * multiple);
   if (overlap >= t) throw new Error('overlap must be smaller than the tile');
-  const tw = Math.min(t, width);
-  const th = Math.min(t, height);
   const tiles: Tile[] = [];
-  for (const y of starts(height, th, overlap)) {
-    for (const x of starts(width, tw, overlap)) tiles.push({ x, y, width: tw, height: th });
+  for (const y of starts(height, t, overlap, multiple)) {
+    for (const x of starts(width, t, overlap, multiple)) {
+      tiles.push({ x, y, width: Math.min(t, width - x), height: Math.min(t, height - y) });
+    }
   }
   return tiles;
+}
+
+/**
+ * Pure: each tile's core, a region of the image (image coordinates) that belongs to that tile alone.
+ * Cores split every overlap near its middle, on a multiple of `multiple`, so together they cover each
+ * pixel exactly once: what a measurement over the whole image sums over, with each tile's core as
+ * far from its cut edges as the overlap allows.
+ */
+export function tileCores(tiles: Tile[], width: number, height: number, multiple = 1): Tile[] {
+  const cuts = (spans: [number, number][], length: number) => {
+    const sorted = [...new Map(spans.map((s) => [s[0], s])).values()].sort((a, b) => a[0] - b[0]);
+    const middle = (a: [number, number], b: [number, number]) => Math.round((b[0] + a[1]) / 2 / multiple) * multiple;
+    return new Map(sorted.map((s, i) => [s[0], [
+      i === 0 ? 0 : middle(sorted[i - 1], s),
+      i === sorted.length - 1 ? length : middle(s, sorted[i + 1]),
+    ]]));
+  };
+  const xs = cuts(tiles.map((t) => [t.x, t.x + t.width]), width);
+  const ys = cuts(tiles.map((t) => [t.y, t.y + t.height]), height);
+  return tiles.map((t) => {
+    const [x0, x1] = xs.get(t.x)!;
+    const [y0, y1] = ys.get(t.y)!;
+    return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  });
 }
 
 /**

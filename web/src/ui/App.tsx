@@ -267,7 +267,7 @@ export function App() {
         setStatus({ kind: 'busy', text: `Painting in the style of ${src.name}…` });
         const progress = {
           onProgress: (done: number, total: number) => total > 1 && ticket === run.current
-            && setStatus({ kind: 'busy', text: `Painting… tile ${Math.min(done + 1, total)} of ${total}` }),
+            && setStatus({ kind: 'busy', text: `Painting in tiles… ${Math.round((100 * done) / total)}%` }),
           onRetry: (_: string, smaller: number) => {
             note = ` This device could not take larger passes, so it was painted in tiles of ${smaller} px.`;
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });

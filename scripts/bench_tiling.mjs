@@ -1,0 +1,60 @@
+// Times the engine's tiled painting in Node (tfjs wasm): whole-image instance-norm statistics against
+// each tile's own, and one pass over the whole picture as the reference both are compared with.
+// The engine (web/src/engine, TypeScript) is loaded through Vite; models come from models/ on disk.
+//
+// Usage: node scripts/bench_tiling.mjs CONFIG.json   (scripts/bench_tiling.py writes it and reads the result)
+//   CONFIG: { "image": RAW_RGBA_PATH, "width", "height", "kind": "gallery"|"adain", "style": ID,
+//             "tile", "runs", "out": FOLDER }  -> FOLDER/result.json and FOLDER/<case>.rgba
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createServer } from 'vite';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const ROOT = resolve(import.meta.dirname, '..');
+const server = await createServer({ configFile: false, root: ROOT, logLevel: 'error', appType: 'custom',
+  server: { middlewareMode: true, hmr: false } });
+try {
+  const engine = await server.ssrLoadModule('/web/src/engine/index.ts');
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const diskFetch = async (url) => new Response(readFileSync(`${ROOT}/models/${url.replace(/^models\//, '').replace(/\?.*$/, '')}`));
+  const manifest = engine.parseManifest(JSON.parse(readFileSync(`${ROOT}/models/manifest.json`, 'utf8')));
+  const image = { width: config.width, height: config.height, data: new Uint8ClampedArray(readFileSync(config.image)) };
+  let paint;
+  if (config.kind === 'adain') {
+    const models = { encoder: await engine.loadModel('models', manifest, 'adain-encoder', undefined, diskFetch),
+      decoder: await engine.loadModel('models', manifest, 'adain-decoder', undefined, diskFetch) };
+    const style = manifest.styles.find((s) => s.id === config.style);
+    const statistics = await engine.loadStyleStatistics('models', style, diskFetch);
+    paint = (options) => engine.stylizeAdain(models, image, statistics, options);
+  } else {
+    const model = await engine.loadModel('models', manifest, 'gallery', undefined, diskFetch);
+    const vector = engine.styleVector(manifest, config.style);
+    paint = (options) => engine.stylize(model, image, vector, options);
+  }
+  const cases = {
+    one_pass: { tile: Math.max(config.width, config.height) },
+    tiles_whole_image_statistics: { tile: config.tile, statistics: 'image' },
+    tiles_own_statistics: { tile: config.tile, statistics: 'tile' },
+  };
+  const result = { backend: tf.getBackend(), tfjs: tf.version_core, cases: {} };
+  await paint({ tile: 256 }); // warm-up: kernels compiled, memory grown
+  for (const [name, options] of Object.entries(cases)) {
+    const times = [];
+    let passes = 0;
+    let out;
+    for (let r = 0; r < config.runs; r++) {
+      const started = performance.now();
+      out = await paint({ ...options, onProgress: (_, total) => { passes = total; } });
+      times.push(Math.round(performance.now() - started));
+    }
+    writeFileSync(`${config.out}/${name}.rgba`, out.data);
+    result.cases[name] = { ms: Math.min(...times), all_ms: times, passes: passes || 1 };
+  }
+  result.tensors_after = tf.memory().numTensors;
+  writeFileSync(`${config.out}/result.json`, JSON.stringify(result));
+} finally {
+  await server.close();
+}
