@@ -113,6 +113,29 @@ def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
     assert report["downloads"]["full"]["suggested"] == "photo-great-wave.png"
 
 
+def test_webgpu_that_fails_its_self_test_gives_way_to_webgl(site, tmp_path, photo_and_expected):
+    """WebGPU comes first where the browser offers an adapter, but only once a network has painted on
+    it. Chromium's software WebGPU adapter (--enable-unsafe-webgpu) loses its device running graph
+    models here: the page says so, moves to WebGL, and paints what the Python model paints."""
+    path, _, expected = photo_and_expected
+    ready = ("() => new Promise((resolve) => { const check = () => { const s = document.querySelector('[data-testid=status]');"
+             " if (s && s.classList.contains('idle')) resolve(s.textContent); else setTimeout(check, 200); }; check(); })")
+    report, out = run_scenario(site, tmp_path, {"flags": ["--enable-unsafe-webgpu"], "steps": [
+        {"eval": ready, "as": "ready"}, {"upload": str(path)}, {"style": "great-wave"}, {"await": "done"}, {"save": "out"},
+        {"eval": "() => performance.getEntriesByType('resource').map((e) => e.name)", "as": "resources"},
+    ]})
+    print("ready:", report["ready"], "| done:", report["statuses"][-1]["text"])
+    # Here the lost WebGPU device takes Chromium's software WebGL down with it, so the page ends on WASM.
+    assert "WebGPU did not work on this device" in report["ready"], report["ready"]
+    backend = report["ready"].rsplit("uses ", 1)[1].rstrip(".")
+    assert backend in ("webgl", "wasm")
+    assert f"on {backend}" in report["statuses"][-1]["text"]
+    diff = np.abs(saved_pixels(out, "out") - expected)
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+    # the WebGPU backend is its own chunk, fetched because an adapter was offered
+    assert any("/assets/" in r and r.endswith(".js") for r in report["resources"])
+
+
 def test_bad_input_corpus_through_the_page(site, tmp_path, photo_and_expected):
     """Every file of tests/corpus.py uploaded in turn: each bad one gets its message and a good photo
     right after it is still painted; each good one is painted at the expected size."""

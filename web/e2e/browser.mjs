@@ -21,7 +21,9 @@ const browser = await chromium.launch({
   args: ['--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
     // A fake camera playing a y4m file the test made; the permission prompt accepted unless the scenario refuses it.
     ...(scenario.camera ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${scenario.camera}`] : []),
-    ...(scenario.camera && !scenario.refuseCamera ? ['--use-fake-ui-for-media-stream'] : [])],
+    ...(scenario.camera && !scenario.refuseCamera ? ['--use-fake-ui-for-media-stream'] : []),
+    // e.g. --enable-unsafe-webgpu: a software WebGPU adapter (on which graph models fail here)
+    ...(scenario.flags || [])],
   timeout: 60_000,
 });
 try {

@@ -1,15 +1,18 @@
 /**
  * Backend choice: the fastest that works on this device, never the plain JavaScript cpu backend
- * (40-100x slower than WASM: ../../README.md). WebGL first (the visitor's GPU), then WASM (SIMD).
- * WebGPU is not bundled yet: graph models failed on it in our tests (see README).
+ * (40-100x slower than WASM: ../../README.md). WebGPU first where the browser has an adapter, then
+ * WebGL (the visitor's GPU through WebGL 2), then WASM (SIMD). WebGPU is loaded only when the browser
+ * has it (a separate chunk), and a model must pass a self-test on it (stylize.selfTest) before the
+ * page trusts it: where it fails, abandonBackend() moves to the next (on this machine's software
+ * WebGPU, graph models lose the device: ../../README.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-export type BackendName = 'webgl' | 'wasm';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm';
 
-export const PREFERENCE: readonly BackendName[] = ['webgl', 'wasm'];
+export const PREFERENCE: readonly BackendName[] = ['webgpu', 'webgl', 'wasm'];
 
 /** Pure: the order to try backends in, given an optional preference and backends ruled out. */
 export function backendOrder(prefer?: BackendName | null, exclude: readonly string[] = []): BackendName[] {
@@ -24,12 +27,21 @@ export interface BackendOptions {
   wasmPaths?: string | Record<string, string>;
 }
 
+/** Load the WebGPU backend (its own chunk) only where the browser offers a WebGPU adapter. */
+async function registerWebGPU(): Promise<void> {
+  const gpu = typeof navigator === 'undefined' ? undefined : (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) throw new Error('not in this browser');
+  if (!(await gpu.requestAdapter())) throw new Error('no WebGPU adapter on this device');
+  if (!tf.findBackendFactory('webgpu')) await import('@tensorflow/tfjs-backend-webgpu');
+}
+
 /** Try each backend in order with a small computation; returns the one now in use. */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendName> {
   if (options.wasmPaths) setWasmPaths(options.wasmPaths as never);
   const failures: string[] = [];
   for (const name of backendOrder(options.prefer, options.exclude)) {
     try {
+      if (name === 'webgpu') await registerWebGPU();
       if (!(await tf.setBackend(name))) throw new Error('not available');
       await tf.ready();
       const probe = tf.tidy(() => tf.sum(tf.add(tf.ones([2, 2]), 1)));
@@ -42,7 +54,20 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       failures.push(`${name}: ${(error as Error).message}`);
     }
   }
-  throw new Error(`no usable backend (WebGL or WebAssembly) in this browser: ${failures.join('; ')}`);
+  throw new Error(`no usable backend (WebGPU, WebGL or WebAssembly) in this browser: ${failures.join('; ')}`);
+}
+
+/**
+ * Give up a backend that failed (a model's self-test, say): free what it can and choose again
+ * without it. Models must be rebuilt afterwards (StyleModel.rebuild). Returns the backend now in use.
+ */
+export async function abandonBackend(name: BackendName, options: BackendOptions = {}): Promise<BackendName> {
+  try {
+    tf.removeBackend(name);
+  } catch {
+    // a lost device may fail to free its buffers; nothing more to free
+  }
+  return initBackend({ ...options, exclude: [...(options.exclude ?? []), name] });
 }
 
 export function currentBackend(): string {

@@ -182,10 +182,10 @@ describe('colour preservation', () => {
 });
 
 describe('backend choice', () => {
-  it('prefers WebGL, then WASM, never cpu', () => {
-    expect(backendOrder()).toEqual(['webgl', 'wasm']);
-    expect(backendOrder('wasm')).toEqual(['wasm', 'webgl']);
-    expect(backendOrder(null, ['webgl'])).toEqual(['wasm']);
+  it('prefers WebGPU, then WebGL, then WASM, never cpu', () => {
+    expect(backendOrder()).toEqual(['webgpu', 'webgl', 'wasm']);
+    expect(backendOrder('wasm')).toEqual(['wasm', 'webgpu', 'webgl']);
+    expect(backendOrder(null, ['webgl', 'webgpu'])).toEqual(['wasm']);
     expect(backendOrder()).not.toContain('cpu');
   });
 });

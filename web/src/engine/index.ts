@@ -1,12 +1,12 @@
 /** Deep Style's JavaScript API: load the manifest and models, pick a backend, stylise images. */
-export { backendOrder, ContextLostError, currentBackend, initBackend, isContextLost, memoryUse, PREFERENCE, readValues, recoverBackend, takeValues } from './backend';
+export { abandonBackend, backendOrder, ContextLostError, currentBackend, initBackend, isContextLost, memoryUse, PREFERENCE, readValues, recoverBackend, takeValues } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { preserveColor, preservePixel } from './color';
 export { ManifestError, parseManifest, styleVector } from './manifest';
 export type { Manifest, ModelEntry, ModelFile, StyleEntry } from './manifest';
 export { fetchVerified, loadManifest, loadModel, ModelLoadError, sha256Hex } from './models';
 export type { Progress, StyleModel } from './models';
-export { isResourceError, MAX_SIDE, MIN_TILE, paintTensor, stylize } from './stylize';
+export { isResourceError, MAX_SIDE, MIN_TILE, paintTensor, selfTest, stylize } from './stylize';
 export type { RGBAImage, StylizeOptions, Survey } from './stylize';
 export { findNormLayers, PooledMoments } from './statistics';
 export type { Moments, NormLayer } from './statistics';

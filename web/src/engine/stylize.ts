@@ -105,6 +105,25 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
     takeValues(tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options, norms))), options, survey);
 }
 
+/**
+ * Paint a small fixed pattern and check the result: finite, in 0-255, not flat. A backend whose
+ * device fails or computes garbage fails here (within `timeoutMs`), before a visitor's photo does.
+ */
+export async function selfTest(model: StyleModel, style: Float32Array, timeoutMs = 30_000): Promise<void> {
+  const [w, h] = [24, 16];
+  const data = new Uint8ClampedArray(w * h * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 67 + (i >> 5) * 13) % 256));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no result within ${timeoutMs / 1000} s`)), timeoutMs); });
+  try {
+    const out = await Promise.race([stylize(model, { width: w, height: h, data }, style), late]);
+    let [lo, hi] = [Infinity, -Infinity];
+    for (let i = 0; i < out.data.length; i += 4) for (let c = 0; c < 3; c++) [lo, hi] = [Math.min(lo, out.data[i + c]), Math.max(hi, out.data[i + c])];
+    if (!(hi - lo > 8)) throw new Error('it painted a flat picture');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A region of an image as a [1, h, w, 3] tensor in 0-255. */
 export function tileTensor(image: RGBAImage, t: Tile): tf.Tensor4D {
   return tf.tensor4d(rgbFromRgba(image, t.x, t.y, t.width, t.height), [1, t.height, t.width, 3]);

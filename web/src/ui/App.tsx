@@ -3,8 +3,8 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, loadStyleStatistics,
-  memoryUse, mixStatistics, paintTensor, recoverBackend, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
+  abandonBackend, adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, loadStyleStatistics,
+  memoryUse, mixStatistics, paintTensor, recoverBackend, selfTest, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
   type FramePainter, type Manifest, type RGBAImage, type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
 import { Live } from './Live';
@@ -46,7 +46,7 @@ function backendOptions(): BackendOptions {
   const params = new URLSearchParams(location.search);
   return {
     prefer: params.get('backend') as BackendName | null,
-    exclude: params.get('nowebgl') !== null ? ['webgl'] : [],
+    exclude: params.get('nowebgl') !== null ? ['webgl', 'webgpu'] : [], // no GPU at all: WASM
     wasmPaths: {
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -99,12 +99,29 @@ export function App() {
   useEffect(() => {
     (async () => {
       try {
-        const name = await initBackend(backendOptions());
+        let name = await initBackend(backendOptions());
         setBackend(name);
         const m = await loadManifest(`${MODELS}manifest.json`);
+        let note = '';
+        const first = m.styles[0];
+        if (name === 'webgpu' && first) {
+          // WebGPU is new and drivers vary: trust it only once the first painting's network paints on it.
+          setStatus({ kind: 'busy', text: 'Checking WebGPU on this device…' });
+          const model = await loadModel(MODELS, m, first.model);
+          try {
+            await selfTest(model, styleVector(m, first.id));
+            models.current.set(first.model, Promise.resolve(model));
+          } catch (error) {
+            model.dispose();
+            name = await abandonBackend('webgpu', backendOptions());
+            models.current.set(first.model, model.rebuild());
+            note = ` WebGPU did not work on this device (${(error as Error).message}), so this page uses ${name}.`;
+            setBackend(name);
+          }
+        }
         setManifest(m);
-        setStyleId(m.styles[0]?.id ?? null);
-        setStatus({ kind: 'idle', text: 'Choose a photo (or a sample) and a painting.' });
+        setStyleId(first?.id ?? null);
+        setStatus({ kind: 'idle', text: `Choose a photo (or a sample) and a painting.${note}` });
       } catch (error) {
         setStatus({ kind: 'error', text: (error as Error).message });
       }
