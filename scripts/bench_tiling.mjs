@@ -4,7 +4,7 @@
 //
 // Usage: node scripts/bench_tiling.mjs CONFIG.json   (scripts/bench_tiling.py writes it and reads the result)
 //   CONFIG: { "image": RAW_RGBA_PATH, "width", "height", "kind": "gallery"|"adain", "style": ID,
-//             "tile", "runs", "out": FOLDER }  -> FOLDER/result.json and FOLDER/<case>.rgba
+//             "tile", "runs", "out": FOLDER, "only_whole_image"? }  -> FOLDER/result.json and FOLDER/<case>.rgba
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer } from 'vite';
@@ -34,7 +34,7 @@ try {
     const vector = engine.styleVector(manifest, config.style);
     paint = (options) => engine.stylize(model, image, vector, options);
   }
-  const cases = {
+  const cases = config.only_whole_image ? { tiles_whole_image_statistics: { tile: config.tile, statistics: 'image' } } : {
     one_pass: { tile: Math.max(config.width, config.height) },
     tiles_whole_image_statistics: { tile: config.tile, statistics: 'image' },
     tiles_own_statistics: { tile: config.tile, statistics: 'tile' },

@@ -3,7 +3,7 @@
 // writes the inputs and the Python model's expected outputs, runs this and asserts.
 //
 // Usage: node web/e2e/browser.mjs URL SCENARIO.json OUT_DIR
-// SCENARIO: {"query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "viewport": {...},
+// SCENARIO: {"query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "viewport": {...}, "flags": [CHROMIUM_FLAG, ...],
 //            "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"|"settled"} | {"wait": MS}
 //            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}
 //            | {"eval": JS_FUNCTION, "as": KEY} | ... (see below)]}
