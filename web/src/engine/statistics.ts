@@ -123,8 +123,10 @@ export function coreMoments(features: tf.Tensor4D, tile: Tile, core: Tile): { va
   const scale = Math.max(1, Math.round(tile.height / fh), Math.round(tile.width / fw));
   const y0 = Math.min(fh - 1, Math.round((core.y - tile.y) / scale));
   const x0 = Math.min(fw - 1, Math.round((core.x - tile.x) / scale));
-  const y1 = Math.max(y0 + 1, Math.min(fh, Math.round((core.y + core.height - tile.y) / scale)));
-  const x1 = Math.max(x0 + 1, Math.min(fw, Math.round((core.x + core.width - tile.x) / scale)));
+  // a core that reaches the tile's far edge takes every feature row (column) there, the network's
+  // padding included, as one full-size pass counts them
+  const y1 = core.y + core.height >= tile.y + tile.height ? fh : Math.max(y0 + 1, Math.min(fh, Math.round((core.y + core.height - tile.y) / scale)));
+  const x1 = core.x + core.width >= tile.x + tile.width ? fw : Math.max(x0 + 1, Math.min(fw, Math.round((core.x + core.width - tile.x) / scale)));
   const part = tf.slice(features, [0, y0, x0, 0], [1, y1 - y0, x1 - x0, -1]);
   const { mean, variance } = tf.moments(part, [0, 1, 2]);
   return { values: tf.concat([mean, variance]) as tf.Tensor1D, count: (y1 - y0) * (x1 - x0) };

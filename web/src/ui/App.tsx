@@ -114,7 +114,9 @@ export function App() {
           } catch (error) {
             model.dispose();
             name = await abandonBackend('webgpu', backendOptions());
-            models.current.set(first.model, model.rebuild());
+            const rebuilt = model.rebuild();
+            rebuilt.catch(() => models.current.delete(first.model));
+            models.current.set(first.model, rebuilt);
             note = ` WebGPU did not work on this device (${(error as Error).message}), so this page uses ${name}.`;
             setBackend(name);
           }
