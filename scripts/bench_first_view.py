@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def main() -> int:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(["npx", "vite", "preview", "--config", "web/vite.config.ts", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # npx's child vite must go too
     try:
         for _ in range(200):
             try:
@@ -45,7 +47,7 @@ def main() -> int:
                            cwd=ROOT, check=True, timeout=600)
             report = json.loads((Path(tmp) / "report.json").read_text())
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
     if "error" in report:
         print(report["error"], file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ with the Python model's output for the same input, on WebGL (SwiftShader here) a
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -39,8 +40,10 @@ def site():
     subprocess.run(["npm", "run", "build", "--silent"], cwd=ROOT, env=env, check=True, capture_output=True,
                    timeout=600)
     port = _free_port()
+    # its own process group: npx starts vite as a child, which terminating npx alone would leave running
     server = subprocess.Popen(["npx", "vite", "preview", "--config", "web/vite.config.ts", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -53,7 +56,7 @@ def site():
             raise RuntimeError("vite preview did not start")
         yield f"http://127.0.0.1:{port}{BASE}"
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
 
 
