@@ -78,19 +78,23 @@ def saved_pixels(out, name):
     return rgba[..., :3]
 
 
+def python_painting(photo, style_id="great-wave"):
+    """The shipped gallery checkpoint's output for `photo` (HxWx3, 0-255) in one pass, in Keras."""
+    from convert import networks, train
+
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    index = next(s["index"] for s in manifest["styles"] if s["id"] == style_id)
+    net, recipe, _ = train.load_run(ROOT / "checkpoints" / "gallery")
+    return networks.stylize(net, np.asarray(photo, np.float32), np.eye(len(recipe.styles), dtype=np.float32)[index])
+
+
 @pytest.fixture(scope="module")
 def photo_and_expected(tmp_path_factory, chelsea_small):
     """A lossless test photo (odd size: the graph pads) and the Keras model's output for style 'great-wave'."""
-    from convert import networks, train
-
     folder = tmp_path_factory.mktemp("site-input")
     photo = np.clip(np.rint(chelsea_small[:, :94]), 0, 255).astype(np.uint8)  # 64 x 94
     Image.fromarray(photo).save(folder / "photo.png")
-    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
-    index = next(s["index"] for s in manifest["styles"] if s["id"] == "great-wave")
-    net, recipe, _ = train.load_run(ROOT / "checkpoints" / "gallery")
-    expected = networks.stylize(net, photo.astype(np.float32), np.eye(len(recipe.styles), dtype=np.float32)[index])
-    return folder / "photo.png", photo, expected
+    return folder / "photo.png", photo, python_painting(photo)
 
 
 @pytest.mark.parametrize("query", ["?backend=webgl", "?nowebgl"], ids=["webgl", "wasm"])
@@ -233,18 +237,13 @@ def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_sm
     elsewhere."""
     import skimage.data
 
-    from convert import networks, train
-
     big = Image.fromarray(skimage.data.astronaut()).resize((3000, 2000), Image.BICUBIC)
     big.save(tmp_path / "big.png")
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
         {"size": 4096}, {"style": "great-wave"}, {"upload": str(tmp_path / "big.png")},
         {"await": "done", "timeout": 900_000}, {"eval": COLUMN_PROFILE, "as": "profile"}, {"download": "big"},
     ]})
-    net, recipe, _ = train.load_run(ROOT / "checkpoints" / "gallery")
-    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
-    index = next(s["index"] for s in manifest["styles"] if s["id"] == "great-wave")
-    expected = networks.stylize(net, np.asarray(big, np.float32), np.eye(len(recipe.styles), dtype=np.float32)[index])
+    expected = python_painting(big)
     with Image.open(out / "big.png") as im:
         got = np.asarray(im.convert("RGB"), np.float32)
     diff = np.abs(got - expected)

@@ -108,17 +108,12 @@ export function App() {
           // WebGPU is new and drivers vary: trust it only once the first painting's network paints on it.
           setStatus({ kind: 'busy', text: 'Checking WebGPU on this device…' });
           const model = await loadModel(MODELS, m, first.model);
+          models.current.set(first.model, Promise.resolve(model));
           try {
             await selfTest(model, styleVector(m, first.id));
-            models.current.set(first.model, Promise.resolve(model));
           } catch (error) {
-            model.dispose();
-            name = await abandonBackend('webgpu', backendOptions());
-            const rebuilt = model.rebuild();
-            rebuilt.catch(() => models.current.delete(first.model));
-            models.current.set(first.model, rebuilt);
+            name = await rebuildAll(() => abandonBackend('webgpu', backendOptions()));
             note = ` WebGPU did not work on this device (${(error as Error).message}), so this page uses ${name}.`;
-            setBackend(name);
           }
         }
         setManifest(m);
@@ -144,20 +139,24 @@ export function App() {
 
   // After a WebGL context loss: a new backend (WebGL on a new context, else WASM), and every model
   // built again on it from the bytes already downloaded and verified.
-  const recovering = useRef<Promise<string> | null>(null);
-  const recover = useCallback((): Promise<string> => {
-    recovering.current ??= rebuildAll().finally(() => { recovering.current = null; });
+  const recovering = useRef<Promise<BackendName> | null>(null);
+  const recover = useCallback((): Promise<BackendName> => {
+    recovering.current ??= rebuildAll(() => recoverBackend(backendOptions())).finally(() => { recovering.current = null; });
     return recovering.current;
   }, []);
-  const rebuildAll = async (): Promise<string> => {
-    const name = await recoverBackend(backendOptions());
+  // Switch backend (after a context loss, or away from a WebGPU that failed its self-test) and build
+  // every model again on the new one; a model that cannot be rebuilt is dropped, to be downloaded anew.
+  const rebuildAll = async (switchBackend: () => Promise<BackendName>): Promise<BackendName> => {
+    const name = await switchBackend();
     const rebuilt = new Map<string, Promise<StyleModel>>();
     for (const [id, p] of models.current) {
-      rebuilt.set(id, p.then(async (old) => {
-        const fresh = await old.rebuild();
+      const fresh = p.then(async (old) => {
+        const model = await old.rebuild();
         old.dispose();
-        return fresh;
-      }));
+        return model;
+      });
+      fresh.catch(() => { if (models.current.get(id) === fresh) models.current.delete(id); });
+      rebuilt.set(id, fresh);
     }
     models.current = rebuilt;
     setBackend(name);
