@@ -49,6 +49,25 @@ def encoder() -> keras.Model:
     return vgg.feature_extractor(ENCODER_TAPS)
 
 
+def relu4_1_encoder(run=None) -> keras.Model:
+    """Images in [0, 255] -> relu4_1 features: VGG16 itself (``run`` None or ``"vgg"``), or the slim
+    student distilled from it in an encoder run folder (:mod:`convert.distill`), which the site ships."""
+    if run is None or str(run) == "vgg":
+        enc = encoder()
+        return keras.Model(enc.input, enc.get_layer("relu4_1").output, name="adain_encoder")
+    from . import distill
+
+    return distill.load_run(run)[0]
+
+
+def shipped_encoder(models_dir) -> keras.Model | None:
+    """The encoder ``models_dir``'s manifest ships, as a Keras model: the distilled student of the run
+    its recipe names (resolved from the folder above ``models_dir``), or None for VGG16 itself."""
+    manifest = json.loads((Path(models_dir) / "manifest.json").read_text())
+    recipe = next(m for m in manifest["models"] if m["id"] == "adain-encoder")["recipe"]
+    return relu4_1_encoder(Path(models_dir).resolve().parent / recipe["run"]) if "run" in recipe else None
+
+
 def adaptive_instance_norm(content, style_mean, style_std, eps: float = 1e-5):
     """AdaIN (Huang & Belongie 2017, eq. 8): content features with the style's channel statistics.
 
@@ -87,9 +106,13 @@ def decoder(widths=DEFAULT_DECODER_WIDTHS, name: str = "decoder") -> keras.Model
     return keras.Model(features, image, name=name)
 
 
-def style_statistics(style_images) -> dict:
-    """{tap: (mean, std)} of a batch of style images (batch, H, W, 3) in [0, 255]."""
-    feats = encoder()(ops.convert_to_tensor(style_images, "float32"))
+def style_statistics(style_images, encode: keras.Model | None = None) -> dict:
+    """{tap: (mean, std)} of a batch of style images (batch, H, W, 3) in [0, 255]: for relu1_1 ..
+    relu4_1 of VGG16, or for relu4_1 only with ``encode`` (a :func:`relu4_1_encoder`)."""
+    x = ops.convert_to_tensor(style_images, "float32")
+    if encode is not None:
+        return {"relu4_1": losses.mean_std(encode(x))}
+    feats = encoder()(x)
     return {tap: losses.mean_std(feats[tap]) for tap in ENCODER_TAPS}
 
 
@@ -100,17 +123,19 @@ def mix_statistics(stats: list[dict], weights) -> dict:
             for tap in stats[0]}
 
 
-def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0):
+def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0, encode: keras.Model | None = None):
     """Stylise one HxWx3 image in [0, 255]; ``style`` is an image or precomputed :func:`style_statistics`.
 
+    ``encode`` is the :func:`relu4_1_encoder` to use (default VGG16); statistics passed in must come
+    from the same encoder.
     The content is reflect-padded to a multiple of 8 and cropped back. Returns HxWx3 float32 in [0, 255].
     """
     image = np.asarray(content_image, np.float32)
     h, w = image.shape[:2]
     ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
     padded = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect") if ph or pw else image
-    stats = style if isinstance(style, dict) else style_statistics(np.asarray(style, np.float32)[None])
-    content = encoder()(padded[None])["relu4_1"]
+    stats = style if isinstance(style, dict) else style_statistics(np.asarray(style, np.float32)[None], encode)
+    content = encoder()(padded[None])["relu4_1"] if encode is None else encode(padded[None])
     mean, std = stats["relu4_1"]
     target = adaptive_instance_norm(content, ops.reshape(mean, (1, -1)), ops.reshape(std, (1, -1)))
     target = alpha * target + (1.0 - alpha) * content

@@ -163,6 +163,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(a, render_every=500)
     a.set_defaults(handler=run_adain_train)
 
+    d = sub.add_parser(
+        "adain-distill",
+        help="distil a slim encoder from VGG16 for the arbitrary-style network (channel pruning, then fine-tuning)",
+        description="Make a VGG16-shaped encoder with fewer channels whose relu4_1 imitates VGG16's: "
+        "channels pruned with least-squares reconstruction (He et al. 2017), then fine-tuned on crops of "
+        "photos and style images. Re-running the same command resumes from the run folder's last checkpoint.",
+    )
+    d.add_argument("--photos", type=Path, required=True, help="folder of photos")
+    d.add_argument("--styles", type=Path, nargs="+", required=True, help="folders or files of style images")
+    d.add_argument("--holdout", nargs="*", default=[], metavar="NAME", help="file names of style images not to use")
+    d.add_argument("--run", type=Path, required=True, help="run folder: checkpoints, logs")
+    d.add_argument("--widths", type=_positive_int, nargs=7, default=None, metavar="C",
+                   help="channels of the seven layers before relu4_1 (default 32 32 64 64 128 128 128; VGG16: 64 64 128 128 256 256 256)")
+    d.add_argument("--steps", type=_positive_int, default=4000, help="fine-tuning steps (default 4000)")
+    d.add_argument("--batch", type=_positive_int, default=4, help="photos, and as many style crops, per step (default 4)")
+    d.add_argument("--crop", type=_size, default=128, help="training crop in pixels (default 128)")
+    d.add_argument("--scale", type=_size, default=256, help="longer side images are seen at (default 256)")
+    d.add_argument("--lr", type=_positive, default=1e-4, help="Adam learning rate (default 1e-4)")
+    d.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--time-limit-min", type=_positive, metavar="MIN",
+                   help="stop (and save) after this many minutes of training, whatever the step")
+    d.set_defaults(handler=run_adain_distill)
+
     x = sub.add_parser(
         "export",
         help="export a trained multi-style network to TensorFlow.js and record it in models/manifest.json",
@@ -182,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--adain", action="store_true",
                    help="the run is an AdaIN decoder run: export encoder and decoder (ids adain-encoder, "
                    "adain-decoder; default quantisation uint8)")
+    x.add_argument("--encoder", default="vgg", metavar="RUN",
+                   help="with --adain: the encoder to ship, 'vgg' (VGG16 itself, the default) or an "
+                   "`adain-distill` run folder")
     x.set_defaults(handler=run_export)
 
     e = sub.add_parser(
@@ -203,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON cache of Gatys results (default docs/eval/gatys_cache.json)")
     e.add_argument("--cached-only", action="store_true",
                    help="use Gatys references from the cache only; compute none (e.g. after a GPU run)")
+    e.add_argument("--encoder", default="vgg", metavar="RUN",
+                   help="for an AdaIN run: the encoder, 'vgg' (VGG16 itself, the default) or an `adain-distill` run folder")
     e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
     e.set_defaults(handler=run_eval)
 
@@ -227,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="multi-style training run (default: the shipped checkpoints/gallery)")
     y.add_argument("--adain-run", type=Path, default=CHECKPOINTS / "adain",
                    help="AdaIN decoder run for picture styles (default: the shipped checkpoints/adain)")
+    y.add_argument("--encoder", default=str(CHECKPOINTS / "adain-encoder"), metavar="RUN",
+                   help="AdaIN encoder: an `adain-distill` run folder (default: the shipped checkpoints/adain-encoder) "
+                   "or 'vgg' for VGG16 itself")
     y.set_defaults(handler=run_stylize)
     return parser
 
@@ -238,7 +270,12 @@ def run_eval(args) -> int:
     if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():
         raise UsageError(f"{args.run}: no training run with a checkpoint (recipe.json, state.json) here")
     saved = json.loads((args.run / "recipe.json").read_text())
+    if "prune_images" in saved:
+        raise UsageError(f"{args.run} is an encoder run: pass the AdaIN decoder run as --run and this one as --encoder")
     is_adain = "holdout" in saved
+    if not is_adain and args.encoder != "vgg":
+        raise UsageError("--encoder applies to AdaIN runs only")
+    encoder_run = _encoder_run(args.encoder) if args.encoder != "vgg" else None
     if is_adain:  # an AdaIN run is evaluated on the styles it never trained on
         sources = [Path(s) for s in saved["styles"]]
         recipe_styles = [p for src in sources for p in (images.list_images(src) if src.is_dir() else [src])
@@ -266,11 +303,12 @@ def run_eval(args) -> int:
         from .losses import StyleObjective
 
         decoder, recipe, step = adain.load_run(args.run)
+        encode = adain.relu4_1_encoder(encoder_run) if encoder_run else None  # None: VGG16 itself
         size = args.size or recipe.scale
-        stats = [adain.style_statistics(images.load_image(p, size=size)[None]) for p in recipe_styles]
+        stats = [adain.style_statistics(images.load_image(p, size=size)[None], encode) for p in recipe_styles]
 
         def stylize_one(photo, s):
-            return adain.stylize(decoder, photo, stats[s])
+            return adain.stylize(decoder, photo, stats[s], encode=encode)
 
         objective = StyleObjective()  # the same figures as the fast networks: Gatys's Gram objective
     else:
@@ -291,6 +329,8 @@ def run_eval(args) -> int:
     from . import vgg
 
     results["run"] = {"folder": str(args.run), "step": step}
+    if is_adain:
+        results["run"]["encoder"] = str(args.encoder)
     results["loss_network"] = {"weights": str(vgg.weights_path()), "digest": vgg.weights_digest()}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
@@ -405,7 +445,8 @@ def run_export(args) -> int:
 
         quantize = {"none": None, "float16": "float16", "uint8": "uint8"}[args.quantize if args.quantize_set else "uint8"]
         try:
-            manifest.export_adain(args.run, args.models, quantize)
+            manifest.export_adain(args.run, args.models, quantize,
+                                  encoder_run=None if args.encoder == "vgg" else _encoder_run(args.encoder))
         except manifest.ManifestError as error:
             raise UsageError(f"{args.models / 'manifest.json'}: {error}") from None
         return 0
@@ -487,6 +528,49 @@ def run_adain_train(args) -> int:
         raise UsageError(str(error)) from None
     print(f"trained to step {step}; checkpoint in {args.run}")
     return 0
+
+
+def run_adain_distill(args) -> int:
+    if not args.photos.is_dir():
+        raise UsageError(f"{args.photos}: not a folder of photos")
+    for source in args.styles:
+        if not source.exists():
+            raise UsageError(f"{source}: no such file or folder")
+    if args.crop > args.scale:
+        raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
+    if args.crop % 8:
+        raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the encoder's poolings)")
+    from . import distill
+    from .train import RecipeMismatch
+
+    recipe = distill.DistillRecipe(
+        photos=str(args.photos), styles=[str(s) for s in args.styles], holdout=list(args.holdout),
+        widths=tuple(args.widths or distill.DEFAULT_WIDTHS), steps=args.steps, batch=args.batch,
+        crop=args.crop, scale=args.scale, learning_rate=args.lr, seed=args.seed)
+    started = time.monotonic()
+    try:
+        step = distill.distill(recipe, args.run, save_every=60 * args.save_every_min,
+                               time_limit=_seconds(args.time_limit_min))
+    except (RecipeMismatch, ValueError) as error:
+        raise UsageError(str(error)) from None
+    print(f"distilled to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")
+    return 0
+
+
+def _encoder_run(value: str) -> Path:
+    run = Path(value)
+    recipe = run / "recipe.json"
+    if not (run / "state.json").exists() or not recipe.exists() or "prune_images" not in json.loads(recipe.read_text()):
+        raise UsageError(f"--encoder {value}: not 'vgg' and not an `adain-distill` run folder with a checkpoint")
+    return run
+
+
+def _adain_encoder(value: str):
+    """The relu4_1 encoder --encoder names: VGG16 itself ('vgg') or a distilled student's run folder."""
+    run = None if value == "vgg" else _encoder_run(value)
+    from . import adain
+
+    return adain.relu4_1_encoder(run)
 
 
 def _check_report_path(path: Path | None) -> None:
@@ -581,7 +665,10 @@ def run_stylize(args) -> int:
         if not style_path.exists() and not style_path.suffix:
             raise UsageError(f"unknown style {args.style!r}: not a gallery style of {args.run} "
                              "and not a picture file")
-        style_image = images.load_image(style_path, size=512)
+        # as the page does: a style picture is shrunk to 512 px, never enlarged
+        style_image = images.load_image(style_path, size=512, enlarge=False)
+        if args.encoder != "vgg":
+            _encoder_run(args.encoder)  # checked before any photo is read or TensorFlow loaded
     loaded = []
     for photo, output in zip(args.photos, outputs):
         try:
@@ -606,9 +693,10 @@ def run_stylize(args) -> int:
 
         if not (args.adain_run / "recipe.json").exists():
             raise UsageError(f"{args.adain_run}: no AdaIN run here; pass --adain-run")
+        encode = _adain_encoder(args.encoder)
         dec, _, _ = adain.load_run(args.adain_run)
-        stats = adain.style_statistics(style_image[None])
-        paint = lambda image: adain.stylize(dec, image, stats, alpha=args.strength)  # noqa: E731
+        stats = adain.style_statistics(style_image[None], encode)
+        paint = lambda image: adain.stylize(dec, image, stats, alpha=args.strength, encode=encode)  # noqa: E731
     for photo, output, image in loaded:
         started = time.perf_counter()
         out = paint(image)

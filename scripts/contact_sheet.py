@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--thumb", type=int, default=224)
     parser.add_argument("--adain", action="store_true")
+    parser.add_argument("--encoder", default="vgg", help="with --adain: 'vgg' or an adain-distill run folder")
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
 
@@ -40,11 +41,12 @@ def main(argv=None) -> int:
         dec, recipe, step = adain.load_run(args.run)
         held = [p for p in adain.style_files(recipe.styles) if p.name in set(recipe.holdout)]
         styles = [images.load_image(p, size=args.size) for p in held]
-        stats = [adain.style_statistics(s[None]) for s in styles]
+        encode = adain.relu4_1_encoder(None if args.encoder == "vgg" else args.encoder)
+        stats = [adain.style_statistics(s[None], encode) for s in styles]
         rows.append([np.full((args.thumb, args.thumb, 3), 255.0, np.float32)] + [shrink(s, args.thumb) for s in styles])
         for path in photos:
             photo = images.load_image(path, size=args.size)
-            rows.append([shrink(photo, args.thumb)] + [shrink(adain.stylize(dec, photo, st), args.thumb) for st in stats])
+            rows.append([shrink(photo, args.thumb)] + [shrink(adain.stylize(dec, photo, st, encode=encode), args.thumb) for st in stats])
     else:
         from convert import networks
 

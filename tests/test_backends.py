@@ -1,4 +1,4 @@
-"""The training loop and Gatys run on the JAX backend too (what a lent GPU machine has)."""
+"""The training loop, encoder distillation and Gatys run on the JAX backend too (what a lent GPU machine has)."""
 
 import os
 import subprocess
@@ -13,7 +13,7 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     from PIL import Image
     from convert.train import Recipe, train
-    from convert import gatys
+    from convert import distill, gatys
 
     folder = sys.argv[1]
     rng = np.random.default_rng(0)
@@ -24,13 +24,16 @@ SCRIPT = textwrap.dedent("""
     step = train(recipe, f"{folder}/run", save_every=1e9, log=lambda m: None)
     image = rng.uniform(0, 255, (32, 32, 3)).astype(np.float32)
     result = gatys.stylize(image, image[::-1], steps=5)
-    print(json.dumps({"backend": keras.backend.backend(), "step": step,
+    d = distill.DistillRecipe(photos=folder, styles=[f"{folder}/p1.png"], widths=(4, 4, 8, 8, 8, 8, 8), steps=2,
+                              batch=1, crop=32, scale=40, prune_images=2)
+    distilled = distill.distill(d, f"{folder}/encoder", log=lambda m: None)
+    print(json.dumps({"backend": keras.backend.backend(), "step": step, "distilled": distilled,
                       "gatys": [result.initial_losses["total"], result.losses["total"]]}))
 """)
 
 
 @pytest.mark.slow
-def test_training_and_gatys_run_on_jax(tmp_path):
+def test_training_distillation_and_gatys_run_on_jax(tmp_path):
     pytest.importorskip("jax")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True,
@@ -39,6 +42,6 @@ def test_training_and_gatys_run_on_jax(tmp_path):
     import json
 
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["backend"] == "jax" and result["step"] == 3
+    assert result["backend"] == "jax" and result["step"] == 3 and result["distilled"] == 2
     assert result["gatys"][1] < result["gatys"][0]
     assert (tmp_path / "run" / "state.json").exists()

@@ -469,3 +469,37 @@ def test_stylize_with_a_gallery_style_and_with_ones_own_picture(tmp_path, chelse
                         cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert np.abs(load_image(tmp_path / "zero.png") - load_image(photo)).max() <= 1.0
+
+
+def test_adain_distill_checks_its_inputs(tmp_path, train_inputs):
+    photos, styles = train_inputs
+    proc, _ = deepstyle("adain-distill", "--photos", photos, "--styles", tmp_path / "missing", "--run",
+                        tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "missing", "no such file")
+    proc, _ = deepstyle("adain-distill", "--photos", photos, "--styles", styles, "--crop", "60", "--scale", "64",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--crop 60", "multiple of 8")
+    proc, _ = deepstyle("adain-distill", "--photos", photos, "--styles", styles, "--widths", "8", "8",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert proc.returncode == 2 and "--widths" in proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_encoder_runs_are_not_mistaken_for_decoder_runs(tmp_path, train_inputs):
+    """An `adain-distill` run is only an --encoder; a folder that is not one is refused with a clear line."""
+    photos, _ = train_inputs
+    encoder_run, decoder_run = tmp_path / "encoder", tmp_path / "decoder"
+    for run, recipe in ((encoder_run, {"prune_images": 48, "holdout": [], "widths": [8] * 7}),
+                        (decoder_run, {"holdout": [], "styles": [str(photos)], "widths": [8, 8, 8]})):
+        run.mkdir()
+        (run / "recipe.json").write_text(json.dumps(recipe))
+        (run / "state.json").write_text(json.dumps({"step": 1, "weights": "w.weights.h5", "optimizer": "o.npz"}))
+    proc, _ = deepstyle("eval", "--run", encoder_run, "--photos", photos, "-o", tmp_path / "r.json", cwd=tmp_path)
+    assert_one_line_error(proc, "encoder run", "--encoder")
+    proc, _ = deepstyle("export", "--adain", "--run", decoder_run, "--encoder", tmp_path / "nothing",
+                        "--models", tmp_path / "models", cwd=tmp_path)
+    assert_one_line_error(proc, "--encoder", "adain-distill")
+    proc, _ = deepstyle("stylize", str(photos / "a.png"), "--style", str(photos / "a.png"), "-o",
+                        tmp_path / "out.png", "--adain-run", decoder_run, "--encoder", decoder_run, cwd=tmp_path)
+    assert_one_line_error(proc, "--encoder", "adain-distill")
+    assert not (tmp_path / "out.png").exists()
