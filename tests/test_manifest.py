@@ -36,7 +36,8 @@ def test_shipped_manifest_follows_the_schema_and_its_files(shipped):
 
 def test_shipped_adain_statistics_are_the_paintings(shipped):
     """Each gallery painting's shipped AdaIN statistics: 512 means then 512 deviations; where the
-    painting is on this machine, they are what adain.style_statistics computes from it at 512 px."""
+    painting is on this machine, they are what adain.style_statistics computes from it at 512 px with
+    the shipped encoder."""
     import numpy as np
 
     from convert import adain, images
@@ -48,7 +49,8 @@ def test_shipped_adain_statistics_are_the_paintings(shipped):
         assert values.shape == (1024,) and np.all(values[512:] >= 0)
         painting = Path(recipe["styles"][style["index"]])
         if painting.exists() and checked < 2:
-            mean, std = adain.style_statistics(images.load_image(painting, size=512)[None])["relu4_1"]
+            encode = adain.shipped_encoder(MODELS)  # the statistics belong to the encoder shipped beside them
+            mean, std = adain.style_statistics(images.load_image(painting, size=512)[None], encode)["relu4_1"]
             np.testing.assert_allclose(values[:512], np.asarray(mean).ravel(), rtol=1e-3, atol=1e-3)
             np.testing.assert_allclose(values[512:], np.asarray(std).ravel(), rtol=1e-3, atol=1e-3)
             checked += 1
@@ -141,4 +143,10 @@ def test_arbitrary_style_models_are_shipped_within_four_megabytes(shipped):
     assert encoder["kind"] == "adain-encoder" and decoder["kind"] == "adain-decoder"
     assert encoder["inputs"] == {"image": [1, -1, -1, 3]} and decoder["inputs"] == {"features": [1, -1, -1, 512]}
     assert encoder["total_bytes"] + decoder["total_bytes"] <= 4_000_000  # issue 5's budget
+    for model in (encoder, decoder):  # Tile ops were half of a decoder pass on wasm (networks.resize_for_export)
+        ops = {n["op"] for n in json.loads((MODELS / model["url"]).read_text())["modelTopology"]["node"]}
+        assert "Tile" not in ops, model["id"]
+    if "run" in encoder["recipe"]:  # a distilled encoder: its run is committed, so Python can run what the page runs
+        assert (ROOT / encoder["recipe"]["run"] / "state.json").exists()
+        assert encoder["trained"]["steps"] == json.loads((ROOT / encoder["recipe"]["run"] / "state.json").read_text())["step"]
     assert decoder["recipe"]["holdout"]  # the styles it never trained on are recorded

@@ -197,10 +197,11 @@ def test_own_style_with_the_arbitrary_style_network(site, tmp_path, photo_and_ex
         {"strength": 0}, {"await": "done"}, {"save": "zero"},
     ]})
     dec, _, _ = adain.load_run(ROOT / "checkpoints" / "adain")
-    stats = adain.style_statistics(style[None])
+    encode = adain.shipped_encoder(ROOT / "models")
+    stats = adain.style_statistics(style[None], encode)
     for name, alpha in (("full", 1.0), ("zero", 0.0)):
         got = saved_pixels(out, name)
-        expected = adain.stylize(dec, photo.astype(np.float32), stats, alpha=alpha)
+        expected = adain.stylize(dec, photo.astype(np.float32), stats, alpha=alpha, encode=encode)
         diff = np.abs(got - expected)
         print(f"AdaIN alpha {alpha}: page vs Python, mean abs {diff.mean():.2f}, 99th percentile "
               f"{np.percentile(diff, 99):.0f} (0-255)")
@@ -594,7 +595,7 @@ def test_own_picture_mixed_with_a_painting_lands_between_them(site, tmp_path, ph
     values = np.frombuffer((ROOT / "models" / entry["path"]).read_bytes(), "<f4")
     stats = {"relu4_1": (values[:512], values[512:])}
     dec, _, _ = adain.load_run(ROOT / "checkpoints" / "adain")
-    expected = adain.stylize(dec, photo.astype(np.float32), stats)
+    expected = adain.stylize(dec, photo.astype(np.float32), stats, encode=adain.shipped_encoder(ROOT / "models"))
     diff = np.abs(wave - expected)
     print(f"The Great Wave by its shipped statistics: page vs Python, mean {diff.mean():.2f}")
     assert diff.mean() < 6
@@ -723,8 +724,8 @@ def test_live_painting_survives_a_webgl_context_loss(site, tmp_path, camera_file
 
 @pytest.mark.slow
 def test_own_style_on_a_large_photo_paints_in_tiles(site, tmp_path, own_style):
-    """One's own style at 1024 px: the arbitrary-style network runs in 512 px tiles (its VGG encoder's
-    convolutions would not fit one pass on many GPUs), every tile's content features normalised by
+    """One's own style at 1024 px: the arbitrary-style network runs in 512 px tiles (its encoder's
+    full-resolution convolutions would not fit one pass on many GPUs), every tile's content features normalised by
     the whole picture's (an encoder pass over the tiles first), and finishes at full size with what
     Python's single pass gives."""
     import skimage.data
@@ -740,7 +741,8 @@ def test_own_style_on_a_large_photo_paints_in_tiles(site, tmp_path, own_style):
     ]})
     assert report["statuses"][-1]["text"].startswith("Done: 1000 × 700"), report["statuses"]
     dec, _, _ = adain.load_run(ROOT / "checkpoints" / "adain")
-    expected = adain.stylize(dec, photo.astype(np.float32), adain.style_statistics(style[None]))
+    encode = adain.shipped_encoder(ROOT / "models")
+    expected = adain.stylize(dec, photo.astype(np.float32), adain.style_statistics(style[None], encode), encode=encode)
     got = saved_pixels(out, "big")
     diff = np.abs(got - expected)
     print(f"AdaIN in 512 px tiles vs Python in one pass: mean {diff.mean():.2f}, 99th percentile "

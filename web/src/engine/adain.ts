@@ -31,7 +31,7 @@ export interface AdainOptions {
   preserveColor?: boolean;
   /** A second style for the region where `mask` is 0; `mask` is width x height values in [0, 1]. */
   second?: { statistics: StyleStatistics; mask: Float32Array };
-  /** Largest side of one pass (default 512: the VGG encoder's convolutions are large); larger images
+  /** Largest side of one pass (default 512: the encoder's full-resolution convolutions are large); larger images
    * are tiled, and a pass too big for the device is retried smaller, as in stylize(). */
   tile?: number;
   overlap?: number;
