@@ -5,7 +5,8 @@ Exports the reference network (random weights: speed does not depend on them) as
 next to a copy of the shipped models/gallery, writes a page that loads TensorFlow.js from
 node_modules, serves the folder on localhost and has headless Chromium (scripts/bench_chromium.mjs)
 time both at 512 x 512 (the full graph: padding, network, clip) and the live loop's frame step at
-320 x 240. WASM only: Chromium's WebGL here is SwiftShader, software, 40x slower than WASM and no
+320 x 240, and the arbitrary-style network (shipped encoder, AdaIN, shipped decoder) against the
+gallery network at 512 x 512 (issue 5). WASM only: Chromium's WebGL here is SwiftShader, software, 40x slower than WASM and no
 guide to a GPU (../shared/notes/browser.md). Writes docs/bench/chromium.json.
 
     .venv/bin/python scripts/bench_chromium.py [--runs 5]
@@ -72,6 +73,35 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>bench</title>
         all_ms: { shipped: times.shipped.map(Math.round), reference: times.reference.map(Math.round) },
       };
     }
+    // Issue 5: the arbitrary-style network (shipped encoder, AdaIN with fixed statistics, shipped decoder)
+    // against the shipped gallery network, 512 x 512, alternating.
+    const encoder = await tf.loadGraphModel('adain-encoder/model.json');
+    const decoder = await tf.loadGraphModel('adain-decoder/model.json');
+    const stats = { mean: tf.randomUniform([512], 0, 2, 'float32', 3), std: tf.randomUniform([512], 0.5, 3, 'float32', 4) };
+    const adain = (x) => {
+      const f = encoder.execute({ image: x });
+      const { mean, variance } = tf.moments(f, [1, 2], true);
+      const t = tf.add(tf.mul(tf.div(tf.sub(f, mean), tf.sqrt(tf.add(variance, 1e-5))), stats.std), stats.mean);
+      return decoder.execute({ features: t });
+    };
+    const timeOne = async (fn) => {
+      const t = performance.now();
+      const out = tf.tidy(() => tf.div(tf.clipByValue(fn(), 0, 255), 255));
+      await out.data();
+      out.dispose();
+      return performance.now() - t;
+    };
+    const x512 = cases.full_512.input;
+    const paint = { gallery: () => shipped.execute({ content: x512, style }), adain: () => adain(x512) };
+    const times = { gallery: [], adain: [] };
+    await timeOne(paint.gallery); await timeOne(paint.adain);  // warm-up
+    for (let r = 0; r < runs; r++) { times.gallery.push(await timeOne(paint.gallery)); times.adain.push(await timeOne(paint.adain)); }
+    const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    result.adain_512 = {
+      gallery_ms: Math.round(median(times.gallery)), adain_ms: Math.round(median(times.adain)),
+      ratio: +(median(times.adain) / median(times.gallery)).toFixed(2),
+      all_ms: { gallery: times.gallery.map(Math.round), adain: times.adain.map(Math.round) },
+    };
     window.benchResult = result;
   } catch (e) { window.benchError = String(e && e.stack || e); }
 })();
@@ -87,6 +117,8 @@ def main() -> None:
         tmp = Path(tmp)
         site = tmp / "site"
         shutil.copytree(ROOT / "models" / "gallery", site / "shipped")
+        for model in ("adain-encoder", "adain-decoder"):
+            shutil.copytree(ROOT / "models" / model, site / model)
         export.save_graph_function(networks.johnson_reference(), tmp / "reference_saved")
         export.convert_saved_model(tmp / "reference_saved", site / "reference", quantize="uint8")
         shutil.copy(TFJS, site / "tf.min.js")
@@ -123,6 +155,9 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, c in result["cases"].items():
         print(f"| {name} | {c['shipped_ms']} | {c['reference_ms']} | {c['speedup']} |")
+    a = result["adain_512"]
+    print(f"\nAdaIN (shipped encoder and decoder) at 512 x 512: {a['adain_ms']} ms against the gallery network's "
+          f"{a['gallery_ms']} ms: {a['ratio']}x")
 
 
 if __name__ == "__main__":
