@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--crop", type=_size, default=128, help="training crop in pixels (default 128)")
     d.add_argument("--scale", type=_size, default=256, help="longer side images are seen at (default 256)")
     d.add_argument("--lr", type=_positive, default=1e-4, help="Adam learning rate (default 1e-4)")
+    d.add_argument("--prune-images", type=_positive_int, default=96, help="crops the pruning is fitted on (default 96)")
     d.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--time-limit-min", type=_positive, metavar="MIN",
@@ -206,9 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--adain", action="store_true",
                    help="the run is an AdaIN decoder run: export encoder and decoder (ids adain-encoder, "
                    "adain-decoder; default quantisation uint8)")
-    x.add_argument("--encoder", default="vgg", metavar="RUN",
-                   help="with --adain: the encoder to ship, 'vgg' (VGG16 itself, the default) or an "
-                   "`adain-distill` run folder")
+    x.add_argument("--encoder", default=str(CHECKPOINTS / "adain-encoder"), metavar="RUN",
+                   help="with --adain: the encoder to ship, an `adain-distill` run folder (default: the shipped "
+                   "checkpoints/adain-encoder) or 'vgg' for VGG16 itself")
     x.set_defaults(handler=run_export)
 
     e = sub.add_parser(
@@ -230,8 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON cache of Gatys results (default docs/eval/gatys_cache.json)")
     e.add_argument("--cached-only", action="store_true",
                    help="use Gatys references from the cache only; compute none (e.g. after a GPU run)")
-    e.add_argument("--encoder", default="vgg", metavar="RUN",
-                   help="for an AdaIN run: the encoder, 'vgg' (VGG16 itself, the default) or an `adain-distill` run folder")
+    e.add_argument("--encoder", default=None, metavar="RUN",
+                   help="for an AdaIN run: the encoder, an `adain-distill` run folder (default: the shipped "
+                   "checkpoints/adain-encoder) or 'vgg' for VGG16 itself")
     e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
     e.set_defaults(handler=run_eval)
 
@@ -273,9 +275,10 @@ def run_eval(args) -> int:
     if "prune_images" in saved:
         raise UsageError(f"{args.run} is an encoder run: pass the AdaIN decoder run as --run and this one as --encoder")
     is_adain = "holdout" in saved
-    if not is_adain and args.encoder != "vgg":
+    if not is_adain and args.encoder is not None:
         raise UsageError("--encoder applies to AdaIN runs only")
-    encoder_run = _encoder_run(args.encoder) if args.encoder != "vgg" else None
+    args.encoder = args.encoder or str(CHECKPOINTS / "adain-encoder")
+    encoder_run = _encoder_run(args.encoder) if is_adain and args.encoder != "vgg" else None
     if is_adain:  # an AdaIN run is evaluated on the styles it never trained on
         sources = [Path(s) for s in saved["styles"]]
         recipe_styles = [p for src in sources for p in (images.list_images(src) if src.is_dir() else [src])
@@ -440,13 +443,15 @@ def run_export(args) -> int:
     if args.adain:
         if not (args.run / "state.json").exists() or not (args.run / "recipe.json").exists():
             raise UsageError(f"{args.run}: no training run with a checkpoint (recipe.json, state.json) here")
+        if "prune_images" in json.loads((args.run / "recipe.json").read_text()):
+            raise UsageError(f"{args.run} is an encoder run: pass the AdaIN decoder run as --run and this one as --encoder")
+        encoder_run = None if args.encoder == "vgg" else _encoder_run(args.encoder)
         args.models.mkdir(parents=True, exist_ok=True)
         from . import manifest
 
         quantize = {"none": None, "float16": "float16", "uint8": "uint8"}[args.quantize if args.quantize_set else "uint8"]
         try:
-            manifest.export_adain(args.run, args.models, quantize,
-                                  encoder_run=None if args.encoder == "vgg" else _encoder_run(args.encoder))
+            manifest.export_adain(args.run, args.models, quantize, encoder_run=encoder_run)
         except manifest.ManifestError as error:
             raise UsageError(f"{args.models / 'manifest.json'}: {error}") from None
         return 0
@@ -540,18 +545,22 @@ def run_adain_distill(args) -> int:
         raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
     if args.crop % 8:
         raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the encoder's poolings)")
+    known = {p.name for source in args.styles for p in (images.list_images(source) if source.is_dir() else [source])}
+    unknown = [name for name in args.holdout if name not in known]
+    if unknown:
+        raise UsageError(f"--holdout: no style image named {unknown[0]}")
     from . import distill
     from .train import RecipeMismatch
 
     recipe = distill.DistillRecipe(
         photos=str(args.photos), styles=[str(s) for s in args.styles], holdout=list(args.holdout),
         widths=tuple(args.widths or distill.DEFAULT_WIDTHS), steps=args.steps, batch=args.batch,
-        crop=args.crop, scale=args.scale, learning_rate=args.lr, seed=args.seed)
+        crop=args.crop, scale=args.scale, learning_rate=args.lr, prune_images=args.prune_images, seed=args.seed)
     started = time.monotonic()
     try:
         step = distill.distill(recipe, args.run, save_every=60 * args.save_every_min,
                                time_limit=_seconds(args.time_limit_min))
-    except (RecipeMismatch, ValueError) as error:
+    except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"distilled to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")
     return 0
@@ -669,6 +678,9 @@ def run_stylize(args) -> int:
         style_image = images.load_image(style_path, size=512, enlarge=False)
         if args.encoder != "vgg":
             _encoder_run(args.encoder)  # checked before any photo is read or TensorFlow loaded
+        adain_recipe = args.adain_run / "recipe.json"
+        if adain_recipe.exists() and "prune_images" in json.loads(adain_recipe.read_text()):
+            raise UsageError(f"--adain-run {args.adain_run} is an encoder run: pass it as --encoder")
     loaded = []
     for photo, output in zip(args.photos, outputs):
         try:

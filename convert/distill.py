@@ -177,7 +177,7 @@ class DistillRecipe:
     crop: int = 128
     scale: int = 256
     learning_rate: float = 1e-4
-    prune_images: int = 48
+    prune_images: int = 96  # crops (half photos, half paintings) the pruning is fitted on
     seed: int = 0
 
 
@@ -198,9 +198,15 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
-    if (run_dir / "state.json").exists() and recipe_path.exists():
-        if list(json.loads(recipe_path.read_text())["widths"]) != list(recipe.widths):
-            raise train.RecipeMismatch(f"{run_dir} holds an encoder of other widths; use a new run folder")
+    if (run_dir / "state.json").exists():
+        if not recipe_path.exists():
+            raise train.RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json: cannot tell what it was trained as")
+        saved = json.loads(recipe_path.read_text())
+        if "prune_images" not in saved:
+            raise train.RecipeMismatch(f"{run_dir} holds another kind of run (not an encoder distillation); use a new run folder")
+        for key in ("photos", "styles", "holdout", "widths", "crop", "scale", "prune_images", "seed"):
+            if json.dumps(saved.get(key)) != json.dumps(asdict(recipe)[key]):
+                raise train.RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
     train._atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
     keras.utils.set_random_seed(recipe.seed)
     photos, paintings = load_pictures(recipe, log)

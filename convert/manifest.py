@@ -153,7 +153,8 @@ def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print,
 
         _, distill_recipe, encoder_step = distill.load_run(encoder_run)
         encoder_record = {"encoder": "slim VGG16-shaped student distilled from VGG16's relu4_1 (convert/distill.py)",
-                          "run": str(encoder_run), **vars(distill_recipe), "widths": list(distill_recipe.widths),
+                          "run": os.path.relpath(Path(encoder_run).resolve(), models_dir.resolve().parent),
+                          **vars(distill_recipe), "widths": list(distill_recipe.widths),
                           "multiply_adds_per_pixel": distill.multiply_adds_per_pixel(distill_recipe.widths)}
 
     entries = []
@@ -201,6 +202,8 @@ def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print,
             painting = recipes[style["model"]]["styles"][style["index"]]
             image = images.load_image(painting, size=size)
         except (KeyError, IndexError, images.ImageError) as error:
+            # older statistics would belong to whichever encoder was shipped then: drop them
+            style.pop("adain_statistics", None)
             log(f"{style['id']}: no AdaIN statistics ({error})")
             continue
         mean, std = adain.style_statistics(image[None], encode)["relu4_1"]

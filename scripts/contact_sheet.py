@@ -25,7 +25,8 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--thumb", type=int, default=224)
     parser.add_argument("--adain", action="store_true")
-    parser.add_argument("--encoder", default="vgg", help="with --adain: 'vgg' or an adain-distill run folder")
+    parser.add_argument("--encoder", default=str(Path(__file__).resolve().parents[1] / "checkpoints/adain-encoder"),
+                        help="with --adain: an adain-distill run folder (default: the shipped one) or 'vgg'")
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
 

@@ -482,6 +482,9 @@ def test_adain_distill_checks_its_inputs(tmp_path, train_inputs):
     proc, _ = deepstyle("adain-distill", "--photos", photos, "--styles", styles, "--widths", "8", "8",
                         "--run", tmp_path / "run", cwd=tmp_path)
     assert proc.returncode == 2 and "--widths" in proc.stderr
+    proc, _ = deepstyle("adain-distill", "--photos", photos, "--styles", styles, "--holdout", "nope.jpg",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--holdout", "nope.jpg")
     assert not (tmp_path / "run").exists()
 
 
@@ -495,6 +498,11 @@ def test_encoder_runs_are_not_mistaken_for_decoder_runs(tmp_path, train_inputs):
         (run / "recipe.json").write_text(json.dumps(recipe))
         (run / "state.json").write_text(json.dumps({"step": 1, "weights": "w.weights.h5", "optimizer": "o.npz"}))
     proc, _ = deepstyle("eval", "--run", encoder_run, "--photos", photos, "-o", tmp_path / "r.json", cwd=tmp_path)
+    assert_one_line_error(proc, "encoder run", "--encoder")
+    proc, _ = deepstyle("export", "--adain", "--run", encoder_run, "--models", tmp_path / "models", cwd=tmp_path)
+    assert_one_line_error(proc, "encoder run", "--encoder")
+    proc, _ = deepstyle("stylize", str(photos / "a.png"), "--style", str(photos / "a.png"), "-o",
+                        tmp_path / "out.png", "--adain-run", encoder_run, "--encoder", "vgg", cwd=tmp_path)
     assert_one_line_error(proc, "encoder run", "--encoder")
     proc, _ = deepstyle("export", "--adain", "--run", decoder_run, "--encoder", tmp_path / "nothing",
                         "--models", tmp_path / "models", cwd=tmp_path)

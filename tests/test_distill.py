@@ -75,7 +75,10 @@ def test_distillation_prunes_once_and_resumes(tmp_path, chelsea_small, stripes_s
     assert step == 4 and saved.widths == SLIM and saved.holdout == ["held.png"]
     assert (run / "tensorboard").is_dir()
     recipe.widths = (4,) * 7
-    with pytest.raises(Exception, match="other widths"):
+    with pytest.raises(Exception, match="another widths"):
+        distill.distill(recipe, run, log=lines.append)
+    recipe.widths, recipe.holdout = SLIM, []
+    with pytest.raises(Exception, match="another holdout"):  # resuming never quietly trains on held-out pictures
         distill.distill(recipe, run, log=lines.append)
 
 
@@ -88,3 +91,8 @@ def test_stylize_with_a_student_encoder(chelsea_small, stripes_style):
     assert out.shape == (61, 90, 3) and out.min() >= 0 and out.max() <= 255
     # the same as when the student computes the statistics itself
     np.testing.assert_allclose(adain.stylize(dec, chelsea_small[:61, :90], stripes_style, encode=student), out, atol=1e-3)
+    # and the content is encoded by the student too: AdaIN of its features, decoded, by hand
+    photo = chelsea_small[:64, :64]
+    mean, std = stats["relu4_1"]
+    by_hand = np.clip(np.asarray(dec(adain.adaptive_instance_norm(student(photo[None]), mean, std)))[0], 0, 255)
+    np.testing.assert_allclose(adain.stylize(dec, photo, stats, encode=student), by_hand, atol=1e-3)
