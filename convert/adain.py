@@ -340,11 +340,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
 def load_run(run_dir) -> tuple[keras.Model, AdaINRecipe, int]:
     """The decoder of a run folder at its latest checkpoint, with its recipe and step."""
     run_dir = Path(run_dir)
-    state = train._read_state(run_dir)
-    if state is None or not (run_dir / "recipe.json").exists():
-        raise FileNotFoundError(f"{run_dir}: no AdaIN run with a checkpoint here")
-    saved = json.loads((run_dir / "recipe.json").read_text())
-    saved["widths"] = tuple(saved["widths"])
+    saved, state = train.read_run(run_dir, "AdaIN run")
     recipe = AdaINRecipe(**saved)
     dec = recipe.build_decoder()
     dec.load_weights(run_dir / state["weights"])

@@ -499,24 +499,28 @@ def _seconds(minutes: float | None) -> float | None:
     return None if minutes is None else 60.0 * minutes
 
 
-def run_adain_train(args) -> int:
+def _check_photos_and_styles(args) -> None:
+    """What adain-train and adain-distill both take: photos, style sources, crop and held-out names."""
     if not args.photos.is_dir():
         raise UsageError(f"{args.photos}: not a folder of photos")
     for source in args.styles:
         if not source.exists():
             raise UsageError(f"{source}: no such file or folder")
-    if args.val_photos is not None and not args.val_photos.is_dir():
-        raise UsageError(f"{args.val_photos}: not a folder of photos")
     if args.crop > args.scale:
         raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
     if args.crop % 8:
         raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the encoder's poolings)")
-    args.run.mkdir(parents=True, exist_ok=True)
-
     known = {p.name for source in args.styles for p in (images.list_images(source) if source.is_dir() else [source])}
     unknown = [name for name in args.holdout if name not in known]
     if unknown:
         raise UsageError(f"--holdout: no style image named {unknown[0]}")
+
+
+def run_adain_train(args) -> int:
+    _check_photos_and_styles(args)
+    if args.val_photos is not None and not args.val_photos.is_dir():
+        raise UsageError(f"{args.val_photos}: not a folder of photos")
+    args.run.mkdir(parents=True, exist_ok=True)
 
     from . import adain
     from .train import RecipeMismatch
@@ -536,19 +540,7 @@ def run_adain_train(args) -> int:
 
 
 def run_adain_distill(args) -> int:
-    if not args.photos.is_dir():
-        raise UsageError(f"{args.photos}: not a folder of photos")
-    for source in args.styles:
-        if not source.exists():
-            raise UsageError(f"{source}: no such file or folder")
-    if args.crop > args.scale:
-        raise UsageError(f"--crop {args.crop} is larger than --scale {args.scale}")
-    if args.crop % 8:
-        raise UsageError(f"--crop {args.crop} must be a multiple of 8 (the encoder's poolings)")
-    known = {p.name for source in args.styles for p in (images.list_images(source) if source.is_dir() else [source])}
-    unknown = [name for name in args.holdout if name not in known]
-    if unknown:
-        raise UsageError(f"--holdout: no style image named {unknown[0]}")
+    _check_photos_and_styles(args)
     from . import distill
     from .train import RecipeMismatch
 

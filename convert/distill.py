@@ -91,7 +91,8 @@ def prune(teacher_images: np.ndarray, widths=DEFAULT_WIDTHS, samples: int = 4000
     model = student(widths)
     teacher = vgg.feature_extractor(LAYERS)
     feats = {k: np.asarray(v) for k, v in teacher(teacher_images.astype(np.float32)).items()}
-    x = np.asarray(vgg.CaffePreprocess()(teacher_images.astype(np.float32)))  # the student's input
+    preprocessed = np.asarray(vgg.CaffePreprocess()(teacher_images.astype(np.float32)))
+    x = preprocessed  # the student's input, layer by layer
     kept_in = np.arange(3)
     out_widths = (*widths, vgg.CHANNELS["relu4_1"])
     for k, tap in enumerate(LAYERS):
@@ -107,8 +108,7 @@ def prune(teacher_images: np.ndarray, widths=DEFAULT_WIDTHS, samples: int = 4000
         n, h, w, _ = x.shape
         count = min(samples, n * h * w)
         ns, ys, xs = rng.integers(n, size=count), rng.integers(h, size=count), rng.integers(w, size=count)
-        teacher_in = (np.asarray(vgg.CaffePreprocess()(teacher_images.astype(np.float32))) if k == 0
-                      else _pooled_if_needed(feats[LAYERS[k - 1]], tap))
+        teacher_in = preprocessed if k == 0 else _pooled_if_needed(feats[LAYERS[k - 1]], tap)
         target = _patches(teacher_in, ys, xs, ns) @ np.concatenate(
             [kernel.reshape(-1, kernel.shape[-1]), bias[None]], axis=0)[:, kept_out]
         a = _patches(x, ys, xs, ns).astype(np.float64)
@@ -236,11 +236,7 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
 def load_run(run_dir) -> tuple[keras.Model, DistillRecipe, int]:
     """The student encoder of a distillation run at its latest checkpoint, with its recipe and step."""
     run_dir = Path(run_dir)
-    state = train._read_state(run_dir)
-    if state is None or not (run_dir / "recipe.json").exists():
-        raise FileNotFoundError(f"{run_dir}: no encoder distillation run with a checkpoint here")
-    saved = json.loads((run_dir / "recipe.json").read_text())
-    saved["widths"] = tuple(saved["widths"])
+    saved, state = train.read_run(run_dir, "encoder distillation run")
     recipe = DistillRecipe(**saved)
     encoder = student(recipe.widths)
     encoder.load_weights(run_dir / state["weights"])

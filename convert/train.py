@@ -221,6 +221,19 @@ def _read_state(run_dir: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def read_run(run_dir, kind: str) -> tuple[dict, dict]:
+    """A run folder's saved recipe (``widths`` as a tuple) and checkpoint state.
+
+    Raises FileNotFoundError naming ``kind`` (e.g. "AdaIN run") when either is missing."""
+    run_dir = Path(run_dir)
+    state = _read_state(run_dir)
+    if state is None or not (run_dir / "recipe.json").exists():
+        raise FileNotFoundError(f"{run_dir}: no {kind} with a checkpoint here")
+    saved = json.loads((run_dir / "recipe.json").read_text())
+    saved["widths"] = tuple(saved["widths"])
+    return saved, state
+
+
 def load_checkpoint(run_dir: Path, trainer: StyleTrainer) -> int:
     """Restore the latest checkpoint into ``trainer``; returns its step (0 if there is none)."""
     state = _read_state(run_dir)

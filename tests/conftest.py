@@ -31,3 +31,21 @@ def stripes_style():
     g = 90 + 50 * np.cos(xx / 9.0)
     b = 128 - 90 * np.sin((xx + yy) / 6.0)
     return np.stack([r, g, b], -1).astype(np.float32)
+
+
+@pytest.fixture
+def training_folders(tmp_path, chelsea_small, stripes_style):
+    """A photo folder (two shifted cats and a file that is not an image) and a style folder
+    (stripes.png, and held.png to hold out): what the AdaIN training commands read."""
+    from PIL import Image
+
+    photos, styles = tmp_path / "photos", tmp_path / "styles"
+    photos.mkdir()
+    styles.mkdir()
+    for i in range(2):
+        Image.fromarray(np.roll(chelsea_small, 9 * i, axis=1).astype(np.uint8)).save(photos / f"p{i}.png")
+    Image.fromarray(stripes_style.astype(np.uint8)).save(styles / "stripes.png")
+    Image.fromarray(np.flipud(stripes_style).astype(np.uint8)).save(styles / "held.png")
+    (photos / "broken.jpg").write_text("not an image")
+    return photos, styles
+

@@ -71,17 +71,8 @@ def test_pair_batches_are_a_function_of_the_step(chelsea_small, stripes_style):
         adain.PairBatches(photos, paintings, batch=2, crop=200, batches=1, seed=0)
 
 
-def test_train_resumes_and_holds_out(tmp_path, chelsea_small, stripes_style):
-    from PIL import Image
-
-    photos, styles = tmp_path / "photos", tmp_path / "styles"
-    photos.mkdir()
-    styles.mkdir()
-    for i in range(2):
-        Image.fromarray(np.roll(chelsea_small, 9 * i, axis=1).astype(np.uint8)).save(photos / f"p{i}.png")
-    Image.fromarray(stripes_style.astype(np.uint8)).save(styles / "stripes.png")
-    Image.fromarray(np.flipud(stripes_style).astype(np.uint8)).save(styles / "held.png")
-    (photos / "broken.jpg").write_text("not an image")
+def test_train_resumes_and_holds_out(tmp_path, training_folders):
+    photos, styles = training_folders
     recipe = adain.AdaINRecipe(photos=str(photos), styles=[str(styles)], holdout=["held.png"], steps=2,
                                batch=1, crop=32, scale=64, widths=(8, 8, 8))
     lines = []

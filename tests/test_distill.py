@@ -50,17 +50,8 @@ def test_pruning_imitates_vgg_on_pictures_it_never_saw(chelsea_small, stripes_st
     assert error < 0.35 and error < fresh / 3, (error, fresh)  # measured 0.17 against 0.98
 
 
-def test_distillation_prunes_once_and_resumes(tmp_path, chelsea_small, stripes_style):
-    from PIL import Image
-
-    photos, styles = tmp_path / "photos", tmp_path / "styles"
-    photos.mkdir()
-    styles.mkdir()
-    for i in range(2):
-        Image.fromarray(np.roll(chelsea_small, 9 * i, axis=1).astype(np.uint8)).save(photos / f"p{i}.png")
-    Image.fromarray(stripes_style.astype(np.uint8)).save(styles / "stripes.png")
-    Image.fromarray(np.flipud(stripes_style).astype(np.uint8)).save(styles / "held.png")
-    (photos / "broken.jpg").write_text("not an image")
+def test_distillation_prunes_once_and_resumes(tmp_path, training_folders):
+    photos, styles = training_folders
     recipe = distill.DistillRecipe(photos=str(photos), styles=[str(styles)], holdout=["held.png"], widths=SLIM,
                                    steps=2, batch=2, crop=32, scale=64, learning_rate=1e-3, prune_images=8)
     run, lines = tmp_path / "run", []
