@@ -299,12 +299,10 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
-    if (run_dir / "state.json").exists():
-        if not recipe_path.exists():
-            raise train.RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json")
-        saved = json.loads(recipe_path.read_text())
-        if list(saved.get("widths", [])) != list(recipe.widths):
-            raise train.RecipeMismatch(f"{run_dir} holds a decoder of other widths; use a new run folder")
+    # Crops, scale, weights and learning rate may change between sessions (a curriculum); what the
+    # decoder is, and which paintings it must never see, may not.
+    train.check_resumable(run_dir, asdict(recipe), ("styles", "holdout", "widths"), "an AdaIN decoder",
+                          lambda saved: "holdout" in saved and "prune_images" not in saved)
     train._atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
     keras.utils.set_random_seed(recipe.seed)
 

@@ -198,15 +198,9 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
-    if (run_dir / "state.json").exists():
-        if not recipe_path.exists():
-            raise train.RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json: cannot tell what it was trained as")
-        saved = json.loads(recipe_path.read_text())
-        if "prune_images" not in saved:
-            raise train.RecipeMismatch(f"{run_dir} holds another kind of run (not an encoder distillation); use a new run folder")
-        for key in ("photos", "styles", "holdout", "widths", "crop", "scale", "prune_images", "seed"):
-            if json.dumps(saved.get(key)) != json.dumps(asdict(recipe)[key]):
-                raise train.RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
+    train.check_resumable(run_dir, asdict(recipe),
+                          ("photos", "styles", "holdout", "widths", "crop", "scale", "prune_images", "seed"),
+                          "an encoder distillation", lambda saved: "prune_images" in saved)
     train._atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
     keras.utils.set_random_seed(recipe.seed)
     photos, paintings = load_pictures(recipe, log)

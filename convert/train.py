@@ -234,6 +234,37 @@ def read_run(run_dir, kind: str) -> tuple[dict, dict]:
     return saved, state
 
 
+#: Recipe entries that name data: compared by their last path component when a run resumes.
+DATA_KEYS = ("photos", "styles")
+
+
+def _portable(key: str, value):
+    if key not in DATA_KEYS or value is None:
+        return value
+    return [Path(v).name for v in value] if isinstance(value, list) else Path(value).name
+
+
+def check_resumable(run_dir: Path, recipe: dict, keys: tuple[str, ...], kind: str, is_kind=lambda saved: True) -> None:
+    """Refuse to continue ``run_dir``'s checkpoint under a ``recipe`` (a dict) that differs in ``keys``.
+
+    A folder without a checkpoint is fine (a run that failed before its first save is no run). Data
+    paths are compared by file and folder names, so a run moves between machines that keep the
+    same pictures in other places (a GPU machine's packed copy, ``../shared/data`` here).
+    ``is_kind(saved_recipe)`` tells whether the folder holds a ``kind`` run at all.
+    """
+    if not (run_dir / "state.json").exists():
+        return
+    recipe_path = run_dir / "recipe.json"
+    if not recipe_path.exists():
+        raise RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json: cannot tell what it was trained as")
+    saved = json.loads(recipe_path.read_text())
+    if not is_kind(saved):
+        raise RecipeMismatch(f"{run_dir} holds another kind of run (not {kind}); use a new run folder")
+    for key in keys:
+        if json.dumps(_portable(key, saved.get(key))) != json.dumps(_portable(key, recipe.get(key))):
+            raise RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
+
+
 def load_checkpoint(run_dir: Path, trainer: StyleTrainer) -> int:
     """Restore the latest checkpoint into ``trainer``; returns its step (0 if there is none)."""
     state = _read_state(run_dir)
@@ -392,14 +423,9 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
-    if (run_dir / "state.json").exists() and not recipe_path.exists():
-        raise RecipeMismatch(f"{run_dir} holds a checkpoint but no recipe.json: cannot tell what it was trained as")
-    if recipe_path.exists() and (run_dir / "state.json").exists():
-        saved = json.loads(recipe_path.read_text())
-        for key in ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "crop",
-                    "scale"):
-            if json.dumps(saved.get(key)) != json.dumps(asdict(recipe)[key]):
-                raise RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
+    check_resumable(run_dir, asdict(recipe), ("styles", "widths", "residual_blocks", "norm_multiplier",
+                                              "stem_stride", "objective", "crop", "scale"),
+                    "a fast style network", lambda saved: "residual_blocks" in saved)
     if recipe.objective.get("style_statistic", "gram") != "gram":
         raise ValueError("fast networks train on Gram statistics (style_statistic 'gram')")
     # Steps, learning rate and the like may change between sessions: the file says what was used last.

@@ -6,6 +6,12 @@
 # all at once on the one GPU. Every run is stopped with SIGTERM at the deadline, which saves its
 # checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files.
 #
+# Each session continues the committed runs (RESUME=1, the default): checkpoints/gallery and
+# checkpoints/adain are copied in and resumed, so the few minutes of each lent GPU add up. Bring the
+# results home with scripts/gpu_import.py OUTDIR, which puts them back into checkpoints/ and docs/.
+# Gatys references (SHARDS > 0) are off by default: scipy's L-BFGS keeps a GPU mostly idle, and
+# the 2-core CPU computes them at about the same speed (scripts/gatys_references.py).
+#
 # Data comes from DATA (default .gpudata, written by scripts/pack_training_data.py), which holds
 # photos/, paintings/, styles/, photos-val/ and vgg16.npz. Keras and its two missing dependencies can
 # come as wheels in .whl/. Usage: BUDGET=480 OUTDIR=out/gpu scripts/gpu_train.sh
@@ -17,7 +23,8 @@ BUDGET=${BUDGET:-480}
 GALLERY_STEPS=${GALLERY_STEPS:-100000}
 ADAIN_STEPS=${ADAIN_STEPS:-100000}
 GATYS_PHOTOS=${GATYS_PHOTOS:-6}
-SHARDS=${SHARDS:-2}
+SHARDS=${SHARDS:-0}
+RESUME=${RESUME:-1}
 ADAIN_WEIGHTS=${ADAIN_WEIGHTS:-10}
 CROP=${CROP:-256}
 BATCH=${BATCH:-8}
@@ -38,6 +45,14 @@ export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false P
 export DEEPSTYLE_VGG_WEIGHTS=$DATA/vgg16.npz
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
 $PY -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__version__, jax.devices())" || exit 1
+
+if [ "$RESUME" = 1 ]; then  # continue the committed runs (their recipes name the data by file name)
+  [ -f checkpoints/gallery/state.json ] && cp -r checkpoints/gallery "$WORK/gallery"
+  for w in $ADAIN_WEIGHTS; do
+    [ -f checkpoints/adain/state.json ] && cp -r checkpoints/adain "$WORK/adain-w$w"
+  done
+  for d in "$WORK"/gallery "$WORK"/adain-w*; do [ -d "$d" ] && echo "resuming $d from step $(grep -o '"step": [0-9]*' "$d/state.json" | grep -o '[0-9]*$')"; done
+fi
 
 start=$(date +%s)
 run() {  # name, command...: run in the background under the deadline, log to WORK/logs/name.log
@@ -65,7 +80,7 @@ for name in gallery $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done); do
   tr '\r' '\n' < "$WORK/logs/$name.log" | grep -v '^\s*$' | grep -E 'step [0-9]+:|error|Error|saved|trained' | tail -8
   tar -C "$WORK" -czf "$OUTDIR/$name.tar.gz" "$name"
 done
-tail -n 3 "$WORK"/logs/gatys-*.log
+[ "$SHARDS" -gt 0 ] && tail -n 3 "$WORK"/logs/gatys-*.log
 ls "$WORK"/gatys-*.json >/dev/null 2>&1 && tar -C "$WORK" -czf "$OUTDIR/gatys.tar.gz" $(cd "$WORK" && ls gatys-*.json)
 for f in "$WORK"/logs/*.log; do tr '\r' '\n' < "$f" | grep -v '━' > "$f.txt"; done
 tar -C "$WORK/logs" -czf "$OUTDIR/logs.tar.gz" $(cd "$WORK/logs" && ls *.txt)

@@ -1,9 +1,10 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from convert import adain, losses
+from convert import adain, losses, train
 
 
 def test_adain_gives_content_the_style_statistics():
@@ -88,3 +89,16 @@ def test_train_resumes_and_holds_out(tmp_path, training_folders):
     assert step == 3 and saved.holdout == ["held.png"] and dec.count_params() > 0
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert any("val" in r for r in log)
+
+    # The same pictures in another place (a GPU machine's packed copy) continue the run ...
+    moved = tmp_path / "elsewhere" / styles.name
+    shutil.copytree(styles, moved)
+    recipe.styles, recipe.steps = [str(moved)], 4
+    assert adain.train_adain(recipe, run, log=lines.append) == 4
+    # ... but other held-out paintings, or another decoder, are refused: never trained on quietly.
+    recipe.holdout = ["other.png"]
+    with pytest.raises(train.RecipeMismatch, match="another holdout"):
+        adain.train_adain(recipe, run, log=lines.append)
+    recipe.holdout, recipe.widths = ["held.png"], (8, 8, 4)
+    with pytest.raises(train.RecipeMismatch, match="another widths"):
+        adain.train_adain(recipe, run, log=lines.append)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,6 +115,27 @@ def test_recipe_change_is_refused(tmp_path, folders):
                                                  "widths": [8, 8, 8]}))
     with pytest.raises(training.RecipeMismatch, match="another widths"):
         training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
+
+
+def test_resume_compares_data_by_name_and_kind(tmp_path, folders):
+    """A run moves between machines that keep its pictures elsewhere; other pictures or kinds are refused."""
+    photos, styles = folders
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "state.json").write_text(json.dumps({"step": 2, "weights": "w", "optimizer": "o"}))
+    here = json.loads(json.dumps(recipe(photos, styles, 4).__dict__, default=list))
+    there = {**here, "photos": "/gpu/data/photos", "styles": [f"/gpu/data/styles/{Path(s).name}" for s in styles]}
+    (run / "recipe.json").write_text(json.dumps(there))
+    keys = ("photos", "styles", "widths")
+    training.check_resumable(run, here, keys, "a fast style network", lambda saved: "residual_blocks" in saved)
+    with pytest.raises(training.RecipeMismatch, match="another styles"):
+        training.check_resumable(run, {**here, "styles": styles[::-1]}, keys, "a fast style network")
+    with pytest.raises(training.RecipeMismatch, match="another photos"):
+        training.check_resumable(run, {**here, "photos": str(tmp_path / "holiday")}, keys, "a fast style network")
+    with pytest.raises(training.RecipeMismatch, match="not an AdaIN decoder"):
+        training.check_resumable(run, here, keys, "an AdaIN decoder", lambda saved: "holdout" in saved)
+    (run / "state.json").unlink()  # no checkpoint yet: nothing to continue, nothing to refuse
+    training.check_resumable(run, {**here, "widths": [1, 1, 1]}, keys, "a fast style network")
 
 
 def test_checkpoint_without_its_recipe_is_refused(tmp_path, folders):

@@ -1,0 +1,117 @@
+"""Bring a GPU session's runs home: the archives scripts/gpu_train.sh packs into OUTDIR become the
+committed runs again.
+
+* ``gallery.tar.gz`` replaces ``checkpoints/gallery``, ``adain-w<W>.tar.gz`` (``--adain W``, default
+  the one there is) replaces ``checkpoints/adain``: the newest checkpoint (weights, optimiser state,
+  state.json), the recipe and the whole log. The recipe's data paths are moved from the GPU
+  machine's packed copy back to ``--data-here`` (default ../shared/data), so the run resumes and
+  evaluates here; older checkpoint files are removed.
+* The session's first and last renders and the log go to ``docs/training/<run>-gpu-<date>/``.
+* ``gatys.tar.gz`` (references, when the session computed any) is merged into the evaluation cache.
+
+Usage: python scripts/gpu_import.py OUTDIR [--adain W] [--date YYYY-MM-DD] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shutil
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def relocate(value, old_root: str, new_root: str):
+    """Data paths under ``old_root`` (the packed copy's folder) moved under ``new_root``."""
+    if isinstance(value, list):
+        return [relocate(v, old_root, new_root) for v in value]
+    if isinstance(value, str) and Path(value).parts[: len(Path(old_root).parts)] == Path(old_root).parts:
+        return str(Path(new_root, *Path(value).parts[len(Path(old_root).parts):]))
+    return value
+
+
+def packed_root(recipe: dict) -> str:
+    """The folder the GPU session read its data from: the parent of the recipe's photos folder."""
+    return str(Path(recipe["photos"]).parent)
+
+
+def import_run(archive: Path, name: str, destination: Path, docs: Path, data_here: str, dry_run: bool) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        run = Path(tmp) / name
+        state = json.loads((run / "state.json").read_text())
+        recipe = json.loads((run / "recipe.json").read_text())
+        root = packed_root(recipe)
+        for key in ("photos", "styles"):
+            recipe[key] = relocate(recipe[key], root, data_here)
+        renders = sorted((run / "renders").glob("step-*.jpg")) if (run / "renders").is_dir() else []
+        before = json.loads((destination / "state.json").read_text())["step"] if (destination / "state.json").exists() else 0
+        new_renders = [r for r in renders if int(r.stem.split("-")[1]) > before]
+        summary = (f"{archive.name}: step {before} -> {state['step']}, data {root} -> {data_here}, "
+                   f"{len(new_renders)} new renders -> {docs}")
+        if dry_run:
+            return summary
+        destination.mkdir(parents=True, exist_ok=True)
+        for old in destination.glob("*-[0-9][0-9][0-9][0-9][0-9][0-9][0-9].*"):
+            old.unlink()
+        for file in (state["weights"], state["optimizer"], "state.json", "log.jsonl"):
+            shutil.copy2(run / file, destination / file)
+        (destination / "recipe.json").write_text(json.dumps(recipe, indent=2))
+        if new_renders:
+            docs.mkdir(parents=True, exist_ok=True)
+            for render in dict.fromkeys([new_renders[0], new_renders[-1]]):
+                shutil.copy2(render, docs / render.name)
+            shutil.copy2(run / "log.jsonl", docs / "log.jsonl")
+        return summary
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path, help="the OUTDIR that scripts/gpu_train.sh wrote")
+    parser.add_argument("--adain", help="style weight W of the adain-w<W> run to keep (default: the only one)")
+    parser.add_argument("--data-here", default="../shared/data", help="where the data lie here (default ../shared/data)")
+    parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    parser.add_argument("--date", default=datetime.date.today().isoformat())
+    parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    args = parser.parse_args(argv)
+    if not args.outdir.is_dir():
+        parser.error(f"{args.outdir}: no such folder")
+    adain = sorted(args.outdir.glob("adain-w*.tar.gz"))
+    if args.adain is not None:
+        adain = [a for a in adain if a.name == f"adain-w{args.adain}.tar.gz"]
+        if not adain:
+            parser.error(f"no adain-w{args.adain}.tar.gz in {args.outdir}")
+    elif len(adain) > 1:
+        parser.error(f"{len(adain)} AdaIN runs in {args.outdir}: choose one with --adain")
+    jobs = []
+    if (args.outdir / "gallery.tar.gz").exists():
+        jobs.append((args.outdir / "gallery.tar.gz", "gallery", "gallery"))
+    jobs += [(a, a.name[: -len(".tar.gz")], "adain") for a in adain]
+    if not jobs and not (args.outdir / "gatys.tar.gz").exists():
+        parser.error(f"{args.outdir}: no gallery.tar.gz, adain-w*.tar.gz or gatys.tar.gz")
+    for archive, name, kept in jobs:
+        print(import_run(archive, name, args.checkpoints / kept, args.docs / "training" / f"{kept}-gpu-{args.date}",
+                         args.data_here, args.dry_run))
+    if (args.outdir / "gatys.tar.gz").exists():
+        cache = args.docs / "eval" / "gatys_cache.json"
+        merged = json.loads(cache.read_text()) if cache.exists() else {}
+        count = len(merged)
+        with tarfile.open(args.outdir / "gatys.tar.gz") as tar:
+            for member in tar.getmembers():
+                if member.isfile() and member.name.endswith(".json"):
+                    merged.update(json.load(tar.extractfile(member)))
+        print(f"gatys.tar.gz: {len(merged) - count} new references -> {cache}")
+        if not args.dry_run:
+            cache.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""scripts/gpu_import.py: a GPU session's archives become the committed runs again."""
+
+import importlib.util
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("gpu_import", ROOT / "scripts" / "gpu_import.py")
+gpu_import = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gpu_import)
+
+
+def pack_run(outdir: Path, name: str, step: int, recipe: dict, renders: list[int]) -> None:
+    run = outdir / "work" / name
+    (run / "renders").mkdir(parents=True)
+    (run / f"transformer-{step:07d}.weights.h5").write_bytes(b"weights %d" % step)
+    (run / f"optimizer-{step:07d}.npz").write_bytes(b"adam %d" % step)
+    (run / "state.json").write_text(json.dumps({"step": step, "weights": f"transformer-{step:07d}.weights.h5",
+                                                "optimizer": f"optimizer-{step:07d}.npz"}))
+    (run / "recipe.json").write_text(json.dumps(recipe))
+    (run / "log.jsonl").write_text('{"step": 10, "loss": 5.0}\n')
+    for r in renders:
+        (run / "renders" / f"step-{r:07d}.jpg").write_bytes(b"jpeg %d" % r)
+    with tarfile.open(outdir / f"{name}.tar.gz", "w:gz") as tar:
+        tar.add(run, arcname=name)
+
+
+def test_import_moves_runs_home(tmp_path):
+    out, checkpoints, docs = tmp_path / "out", tmp_path / "checkpoints", tmp_path / "docs"
+    out.mkdir()
+    gallery = checkpoints / "gallery"
+    gallery.mkdir(parents=True)
+    (gallery / "transformer-0000100.weights.h5").write_bytes(b"old")
+    (gallery / "optimizer-0000100.npz").write_bytes(b"old")
+    (gallery / "state.json").write_text(json.dumps({"step": 100}))
+    pack_run(out, "gallery", 300, {"photos": ".gpudata/photos", "styles": [".gpudata/styles/a.jpg"], "crop": 256},
+             renders=[50, 150, 300])
+    pack_run(out, "adain-w10", 40, {"photos": "/tmp/pack/photos", "styles": ["/tmp/pack/paintings", "/tmp/pack/styles"],
+                                    "holdout": ["a.jpg"]}, renders=[40])
+    assert gpu_import.main([str(out), "--checkpoints", str(checkpoints), "--docs", str(docs),
+                            "--date", "2026-12-01"]) == 0
+
+    assert sorted(p.name for p in gallery.iterdir()) == [
+        "log.jsonl", "optimizer-0000300.npz", "recipe.json", "state.json", "transformer-0000300.weights.h5"]
+    recipe = json.loads((gallery / "recipe.json").read_text())
+    assert recipe == {"photos": "../shared/data/photos", "styles": ["../shared/data/styles/a.jpg"], "crop": 256}
+    renders = docs / "training" / "gallery-gpu-2026-12-01"
+    assert sorted(p.name for p in renders.iterdir()) == ["log.jsonl", "step-0000150.jpg", "step-0000300.jpg"]
+    adain = json.loads((checkpoints / "adain" / "recipe.json").read_text())
+    assert adain["styles"] == ["../shared/data/paintings", "../shared/data/styles"]
+    assert json.loads((checkpoints / "adain" / "state.json").read_text())["step"] == 40
+
+
+def test_import_asks_which_adain_run(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    for w in (5, 10):
+        pack_run(out, f"adain-w{w}", 1, {"photos": "p/photos", "styles": ["p/styles"]}, renders=[])
+    with pytest.raises(SystemExit):
+        gpu_import.main([str(out), "--checkpoints", str(tmp_path / "c"), "--docs", str(tmp_path / "d")])
+    assert "choose one with --adain" in capsys.readouterr().err
+    assert gpu_import.main([str(out), "--adain", "5", "--checkpoints", str(tmp_path / "c"),
+                            "--docs", str(tmp_path / "d"), "--dry-run"]) == 0
+    assert not (tmp_path / "c").exists()  # a dry run changes nothing
