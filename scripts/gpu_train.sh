@@ -9,8 +9,9 @@
 # Each session continues the committed runs (RESUME=1, the default): checkpoints/gallery and
 # checkpoints/adain are copied in and resumed, so the few minutes of each lent GPU add up. Bring the
 # results home with scripts/gpu_import.py OUTDIR, which puts them back into checkpoints/ and docs/.
-# Gatys references (SHARDS > 0) are off by default: scipy's L-BFGS keeps a GPU mostly idle, and
-# the 2-core CPU computes them at about the same speed (scripts/gatys_references.py).
+# Gatys references (SHARDS > 0) are off by default, so that the GPU's few minutes go to training:
+# scipy's L-BFGS keeps a GPU mostly idle (3-4.5 minutes a reference there, sharing it with training),
+# and the 2-core CPU computes them between sessions (scripts/gatys_references.py, 8-14 minutes each).
 #
 # Data comes from DATA (default .gpudata, written by scripts/pack_training_data.py), which holds
 # photos/, paintings/, styles/, photos-val/ and vgg16.npz. Keras and its two missing dependencies can
