@@ -8,13 +8,7 @@
 //   CONFIG: { "image": RAW_RGBA_PATH, "width", "height", "style": ID, "runs",
 //             "encoders": { NAME: null (the shipped one) | { "folder", "statistics": BIN_PATH } }, "out": RESULT_JSON }
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createServer } from 'vite';
-
-const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const ROOT = resolve(import.meta.dirname, '..');
-const server = await createServer({ configFile: false, root: ROOT, logLevel: 'error', appType: 'custom',
-  server: { middlewareMode: true, hmr: false } });
+import { withEngine } from './node_engine.mjs';
 
 /** A graph model from a folder on disk (model.json and its weight shards). */
 async function loadFolder(tfconv, tf, folder) {
@@ -28,22 +22,14 @@ async function loadFolder(tfconv, tf, folder) {
   }));
 }
 
-try {
-  const engine = await server.ssrLoadModule('/web/src/engine/index.ts');
-  const tf = await import('@tensorflow/tfjs-core');
+await withEngine(process.argv[2], async ({ engine, tf, config, manifest, image, load, statistics: shippedStatistics }) => {
   const tfconv = await import('@tensorflow/tfjs-converter');
-  await import('@tensorflow/tfjs-backend-wasm');
-  await tf.setBackend('wasm');
-  await tf.ready();
-  const diskFetch = async (url) => new Response(readFileSync(`${ROOT}/models/${url.replace(/^models\//, '').replace(/\?.*$/, '')}`));
-  const manifest = engine.parseManifest(JSON.parse(readFileSync(`${ROOT}/models/manifest.json`, 'utf8')));
-  const image = { width: config.width, height: config.height, data: new Uint8ClampedArray(readFileSync(config.image)) };
   const style = manifest.styles.find((s) => s.id === config.style);
-  const gallery = await engine.loadModel('models', manifest, style.model, undefined, diskFetch);
+  const gallery = await load(style.model);
   const vector = engine.styleVector(manifest, config.style);
-  const decoder = await engine.loadModel('models', manifest, 'adain-decoder', undefined, diskFetch);
-  const shipped = await engine.loadModel('models', manifest, 'adain-encoder', undefined, diskFetch);
-  const statistics = await engine.loadStyleStatistics('models', style, diskFetch);
+  const decoder = await load('adain-decoder');
+  const shipped = await load('adain-encoder');
+  const statistics = await shippedStatistics(style);
   const tile = Math.max(config.width, config.height);
   const cases = { gallery: () => engine.stylize(gallery, image, vector, { tile }) };
   for (const [name, other] of Object.entries(config.encoders)) {
@@ -68,6 +54,4 @@ try {
   const result = { backend: tf.getBackend(), tfjs: tf.version_core, tensors_after: tf.memory().numTensors, cases: {} };
   for (const [name, xs] of Object.entries(times)) result.cases[name] = { median_ms: median(xs), all_ms: xs };
   writeFileSync(config.out, JSON.stringify(result));
-} finally {
-  await server.close();
-}
+});

@@ -5,32 +5,17 @@
 // Usage: node scripts/bench_tiling.mjs CONFIG.json   (scripts/bench_tiling.py writes it and reads the result)
 //   CONFIG: { "image": RAW_RGBA_PATH, "width", "height", "kind": "gallery"|"adain", "style": ID,
 //             "tile", "runs", "out": FOLDER, "only_whole_image"? }  -> FOLDER/result.json and FOLDER/<case>.rgba
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createServer } from 'vite';
+import { writeFileSync } from 'node:fs';
+import { withEngine } from './node_engine.mjs';
 
-const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const ROOT = resolve(import.meta.dirname, '..');
-const server = await createServer({ configFile: false, root: ROOT, logLevel: 'error', appType: 'custom',
-  server: { middlewareMode: true, hmr: false } });
-try {
-  const engine = await server.ssrLoadModule('/web/src/engine/index.ts');
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-wasm');
-  await tf.setBackend('wasm');
-  await tf.ready();
-  const diskFetch = async (url) => new Response(readFileSync(`${ROOT}/models/${url.replace(/^models\//, '').replace(/\?.*$/, '')}`));
-  const manifest = engine.parseManifest(JSON.parse(readFileSync(`${ROOT}/models/manifest.json`, 'utf8')));
-  const image = { width: config.width, height: config.height, data: new Uint8ClampedArray(readFileSync(config.image)) };
+await withEngine(process.argv[2], async ({ engine, tf, config, manifest, image, load, statistics }) => {
   let paint;
   if (config.kind === 'adain') {
-    const models = { encoder: await engine.loadModel('models', manifest, 'adain-encoder', undefined, diskFetch),
-      decoder: await engine.loadModel('models', manifest, 'adain-decoder', undefined, diskFetch) };
-    const style = manifest.styles.find((s) => s.id === config.style);
-    const statistics = await engine.loadStyleStatistics('models', style, diskFetch);
-    paint = (options) => engine.stylizeAdain(models, image, statistics, options);
+    const models = { encoder: await load('adain-encoder'), decoder: await load('adain-decoder') };
+    const stats = await statistics(manifest.styles.find((s) => s.id === config.style));
+    paint = (options) => engine.stylizeAdain(models, image, stats, options);
   } else {
-    const model = await engine.loadModel('models', manifest, 'gallery', undefined, diskFetch);
+    const model = await load('gallery');
     const vector = engine.styleVector(manifest, config.style);
     paint = (options) => engine.stylize(model, image, vector, options);
   }
@@ -55,6 +40,4 @@ try {
   }
   result.tensors_after = tf.memory().numTensors;
   writeFileSync(`${config.out}/result.json`, JSON.stringify(result));
-} finally {
-  await server.close();
-}
+});
