@@ -81,13 +81,18 @@ export function memoryUse(): { tensors: number; bytes: number } {
 }
 
 /**
- * WebGL context loss: the browser may take the GPU away at any time (driver reset, too much memory,
- * another tab). A lost context makes every later WebGL call a no-op, so a pending read would wait
- * forever; the engine watches the canvas instead and fails the read with ContextLostError.
+ * GPU loss: the browser may take the GPU away at any time (driver reset, too much memory, another
+ * tab, sleep). A lost WebGL context makes every later WebGL call a no-op and a lost WebGPU device
+ * fails every later call, so a pending read could wait forever; the engine watches the canvas (WebGL)
+ * or the device's `lost` promise (WebGPU) instead and fails the read with ContextLostError.
  */
+const WEBGL_LOST = 'the GPU was reset (WebGL context lost)';
+/** What was lost last: the message of a ContextLostError made without one. */
+let lostMessage = WEBGL_LOST;
+
 export class ContextLostError extends Error {
-  constructor() {
-    super('the GPU was reset (WebGL context lost)');
+  constructor(message = lostMessage) {
+    super(message);
     this.name = 'ContextLostError';
   }
 }
@@ -96,21 +101,37 @@ let lost = false;
 let context: WebGLRenderingContext | WebGL2RenderingContext | null = null;
 let lostPromise: Promise<never> = new Promise(() => {});
 let rejectLost: (e: Error) => void = () => {};
+/** The backend being watched, and a count that tells a stale device's `lost` from the current one's. */
+let watched: string | null = null;
+let watchCount = 0;
 
 function watchContext(): void {
   lost = false;
   lostPromise = new Promise<never>((_, reject) => { rejectLost = reject; });
   lostPromise.catch(() => {}); // nobody need be waiting
   context = null;
-  if (tf.getBackend() !== 'webgl') return;
-  const gl = (tf.backend() as MathBackendWebGL).gpgpu.gl;
-  context = gl;
-  const onLost = () => {
+  lostMessage = WEBGL_LOST;
+  watched = tf.getBackend();
+  const count = ++watchCount;
+  const onLost = (message?: string) => {
+    if (count !== watchCount) return; // a device given up earlier (its `lost` resolves when destroyed)
     lost = true;
+    lostMessage = message ?? WEBGL_LOST;
     rejectLost(new ContextLostError());
   };
+  if (watched === 'webgpu') {
+    const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+    device?.lost?.then((info) => {
+      if (info?.reason === 'destroyed') return; // destroyed on purpose: the backend was removed
+      onLost(`the GPU device was lost (WebGPU${info?.message ? `: ${info.message}` : ''})`);
+    });
+    return;
+  }
+  if (watched !== 'webgl') return;
+  const gl = (tf.backend() as MathBackendWebGL).gpgpu.gl;
+  context = gl;
   if (gl.isContextLost()) onLost();
-  else (gl.canvas as EventTarget).addEventListener('webglcontextlost', onLost, { once: true });
+  else (gl.canvas as EventTarget).addEventListener('webglcontextlost', () => onLost(), { once: true });
 }
 
 /** Whether the GPU context in use is lost. Asks WebGL itself: the event comes a task later, and in
@@ -144,11 +165,14 @@ export async function takeValues(t: tf.Tensor): Promise<Float32Array> {
 }
 
 /**
- * After a context loss: drop the dead WebGL backend and build a new one on a new canvas (with its own
- * shader cache: programs of the lost context are useless), else fall back to WASM. Models must be
- * rebuilt afterwards (their weights lived on the old backend). Returns the backend now in use.
+ * After a GPU loss: drop the dead WebGL backend and build a new one on a new canvas (with its own
+ * shader cache: programs of the lost context are useless), else fall back to WASM. A lost WebGPU
+ * device is not trusted again in this page: the next backend in order (WebGL, else WASM) takes over.
+ * Models must be rebuilt afterwards (their weights lived on the old backend). Returns the backend now
+ * in use.
  */
 export async function recoverBackend(options: BackendOptions = {}): Promise<BackendName> {
+  if (watched === 'webgpu') return abandonBackend('webgpu', options);
   if (tf.findBackendFactory('webgl')) {
     try {
       tf.removeBackend('webgl');

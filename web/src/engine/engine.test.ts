@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { backendOrder } from './backend';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { abandonBackend, backendOrder, initBackend, isContextLost, recoverBackend, whenContextLost } from './backend';
 import { adaptSide } from './live';
 import { preserveColor, preservePixel } from './color';
 import { ManifestError, parseManifest, styleVector } from './manifest';
@@ -207,6 +207,53 @@ describe('backend choice', () => {
     expect(backendOrder('wasm')).toEqual(['wasm', 'webgpu', 'webgl']);
     expect(backendOrder(null, ['webgl', 'webgpu'])).toEqual(['wasm']);
     expect(backendOrder()).not.toContain('cpu');
+  });
+});
+
+describe('GPU loss', () => {
+  type LostInfo = { reason: string; message: string };
+  /** A stand-in GPU backend (the cpu kernels under another name) whose device can be "lost". */
+  function fakeBackend(name: string): { lose: (info: LostInfo) => void } {
+    let lose: (info: LostInfo) => void = () => {};
+    const lost = new Promise<LostInfo>((resolve) => { lose = resolve; });
+    if (!tf.getKernelsForBackend(name).length) {
+      for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: name });
+    }
+    tf.registerBackend(name, () => Object.assign(new MathBackendCPU(), { device: { lost } }), 0);
+    return { lose: (info) => lose(info) };
+  }
+
+  it('notices a lost WebGPU device, fails what waits on it, and moves to the next backend', async () => {
+    const g = globalThis as { navigator?: unknown };
+    const navigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => ({}) } }, configurable: true });
+    try {
+      fakeBackend('wasm');
+      const first = fakeBackend('webgpu');
+      expect(await initBackend({ exclude: ['webgl'] })).toBe('webgpu');
+      const waiting = whenContextLost();
+      expect(isContextLost()).toBe(false);
+      first.lose({ reason: 'unknown', message: 'driver reset' });
+      await expect(waiting).rejects.toThrow('the GPU device was lost (WebGPU: driver reset)');
+      expect(isContextLost()).toBe(true);
+      expect(await recoverBackend({ exclude: ['webgl'] })).toBe('wasm'); // a lost WebGPU is not trusted again
+      expect(isContextLost()).toBe(false);
+
+      // A device given up on purpose (failed self-test) must not take the next backend down when its
+      // `lost` resolves later.
+      const second = fakeBackend('webgpu');
+      expect(await initBackend({ exclude: ['webgl'] })).toBe('webgpu');
+      expect(await abandonBackend('webgpu', { exclude: ['webgl'] })).toBe('wasm');
+      second.lose({ reason: 'unknown', message: 'late' });
+      await new Promise((r) => setTimeout(r, 0));
+      expect(isContextLost()).toBe(false);
+      expect(tf.getBackend()).toBe('wasm');
+    } finally {
+      if (navigator) Object.defineProperty(globalThis, 'navigator', navigator);
+      else delete g.navigator;
+      await tf.setBackend('cpu');
+      for (const name of ['webgpu', 'wasm']) if (tf.findBackendFactory(name)) tf.removeBackend(name);
+    }
   });
 });
 

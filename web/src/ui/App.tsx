@@ -55,6 +55,11 @@ function backendOptions(): BackendOptions {
   };
 }
 
+/** What a GPU loss on the backend in use is called, for the status line. */
+function lossCause(): string {
+  return currentBackend() === 'webgpu' ? 'WebGPU device lost' : 'WebGL context lost';
+}
+
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
@@ -137,7 +142,7 @@ export function App() {
     return p;
   }, [manifest]);
 
-  // After a WebGL context loss: a new backend (WebGL on a new context, else WASM), and every model
+  // After a GPU loss: a new backend (WebGL on a new context, else WASM), and every model
   // built again on it from the bytes already downloaded and verified.
   const recovering = useRef<Promise<BackendName> | null>(null);
   const recover = useCallback((): Promise<BackendName> => {
@@ -316,8 +321,9 @@ export function App() {
           if (!(error instanceof ContextLostError || isContextLost())) throw error;
           // The GPU was taken away mid-run (driver reset, memory, another tab): rebuild and retry once.
           setStatus({ kind: 'busy', text: 'The GPU was reset while painting; starting again…' });
+          const cause = lossCause();
           const name = await recover();
-          recovered = ` The GPU was reset during painting (WebGL context lost); recovered on ${name}.`;
+          recovered = ` The GPU was reset during painting (${cause}); recovered on ${name}.`;
           painted = await paint();
         }
         if (!painted || ticket !== run.current) return;
@@ -351,7 +357,7 @@ export function App() {
   }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, sourceFor, setStatus, mixWhere, generation]);
   const styleName = styleId === OWN ? own?.name ?? 'your picture' : manifest?.styles.find((s) => s.id === styleId)?.title ?? '';
   const onMessage = useCallback((kind: Status['kind'], text: string) => setStatus({ kind, text }), [setStatus]);
-  // A live frame failed: after a WebGL context loss, rebuild the backend and the models; the painter
+  // A live frame failed: after a GPU loss (WebGL context, WebGPU device), rebuild the backend and the models; the painter
   // effect then makes a new painter and the loop, which never stopped, paints again.
   const onLiveError = useCallback((error: unknown) => {
     if (!(error instanceof ContextLostError || isContextLost())) {
@@ -361,7 +367,8 @@ export function App() {
     if (recovering.current) return; // already on it (every frame fails until it is done)
     painter.current = null;
     setStatus({ kind: 'busy', text: 'The GPU was reset; starting it again…' });
-    recover().then((name) => setStatus({ kind: 'done', text: `The GPU was reset (WebGL context lost); live painting recovered on ${name}.` }),
+    const cause = lossCause();
+    recover().then((name) => setStatus({ kind: 'done', text: `The GPU was reset (${cause}); live painting recovered on ${name}.` }),
       (e) => setStatus({ kind: 'error', text: `The GPU was reset and could not be started again: ${(e as Error).message}` }));
   }, [recover, setStatus]);
 
