@@ -69,6 +69,10 @@ def _scores(terms: dict, objective: StyleObjective) -> dict:
     return out
 
 
+def _layers(per_layer: dict) -> dict:
+    return {layer: float(np.asarray(v)[0]) for layer, v in per_layer.items()}
+
+
 def gatys_reference(photo_path, style_path, size: int, steps: int, objective: StyleObjective,
                     cache: GatysCache, log: Callable[[str], None] = print, photo=None, style=None,
                     compute: bool = True) -> dict | None:
@@ -116,13 +120,17 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
         content_features = extractor(photo[None])
         photo_terms = [_scores(objective.terms(photo[None], content_features, content_features, t), objective)
                        for t in style_targets]
+        photo_layers = [_layers(objective.style_layer_losses(content_features, t)) for t in style_targets]
         for s_index, style_path in enumerate(styles):
             out = np.clip(np.asarray(stylize(photo, s_index), np.float32), 0, 255)
-            terms = _scores(objective.terms(out[None], extractor(out[None]), content_features,
-                                            style_targets[s_index]), objective)
+            features = extractor(out[None])
+            terms = _scores(objective.terms(out[None], features, content_features, style_targets[s_index]), objective)
+            layers = _layers(objective.style_layer_losses(features, style_targets[s_index]))
             pair = {"photo": Path(photo_path).name, "style": Path(style_path).stem, "network": terms,
                     "photo_itself": photo_terms[s_index],
-                    "style_fraction": terms["style"] / max(photo_terms[s_index]["style"], 1e-12)}
+                    "style_fraction": terms["style"] / max(photo_terms[s_index]["style"], 1e-12),
+                    # which layers' statistics the output misses: each layer's loss as a fraction of the photo's
+                    "style_layer_fractions": {l: layers[l] / max(photo_layers[s_index][l], 1e-12) for l in layers}}
             if p_index < limit and gatys_steps > 0:
                 reference = gatys_reference(photo_path, style_path, size, gatys_steps, objective, cache, log,
                                             photo, style_images[s_index], compute=gatys_compute)
@@ -150,6 +158,9 @@ def summarise(pairs: list[dict]) -> dict:
             "style_fraction": float(np.mean([r["style_fraction"] for r in rows])),
             "max_style_fraction": float(np.max([r["style_fraction"] for r in rows])),
         }
+        if all("style_layer_fractions" in r for r in rows):
+            out["style_layer_fractions"] = {l: float(np.mean([r["style_layer_fractions"][l] for r in rows]))
+                                            for l in rows[0]["style_layer_fractions"]}
         if with_ref:
             net = np.mean([r["network"]["content_plus_style"] for r in with_ref])
             ref = np.mean([r["gatys"]["content_plus_style"] for r in with_ref])

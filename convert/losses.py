@@ -132,15 +132,17 @@ class StyleObjective:
             return {layer: mean_std(style_features[layer]) for layer in self.style_layers}
         raise ValueError(f"unknown style statistic {self.style_statistic!r}")
 
+    def style_layer_losses(self, features: dict, style_targets: dict) -> dict:
+        """Each style layer's unweighted, per-image style loss ({layer: (batch,)}); ``terms`` averages them."""
+        if self.style_statistic == "gram":
+            return {l: gram_style_loss(features[l], style_targets[l]) for l in self.style_layers}
+        return {l: mean_std_style_loss(features[l], *style_targets[l]) for l in self.style_layers}
+
     def terms(self, images, features: dict, content_features: dict, style_targets: dict) -> dict:
         """Unweighted per-image terms: content, style (mean over layers), tv; and the weighted total."""
         content = sum(content_loss(features[l], content_features[l]) for l in self.content_layers)
         content = content / len(self.content_layers)
-        if self.style_statistic == "gram":
-            per_layer = [gram_style_loss(features[l], style_targets[l]) for l in self.style_layers]
-        else:
-            per_layer = [mean_std_style_loss(features[l], *style_targets[l]) for l in self.style_layers]
-        style = sum(per_layer) / len(self.style_layers)
+        style = sum(self.style_layer_losses(features, style_targets).values()) / len(self.style_layers)
         tv = total_variation(images)
         total = self.content_weight * content + self.style_weight * style + self.tv_weight * tv
         return {"content": content, "style": style, "tv": tv, "total": total}

@@ -33,6 +33,8 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
     for pair in result["pairs"]:
         assert pair["network"]["content"] == pytest.approx(0, abs=1e-6)
         assert pair["style_fraction"] == pytest.approx(1.0, rel=1e-4)  # no style added
+        assert list(pair["style_layer_fractions"]) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+        assert all(f == pytest.approx(1.0, rel=1e-4) for f in pair["style_layer_fractions"].values())
     with_ref = [p for p in result["pairs"] if "gatys" in p]
     assert [p["photo"] for p in with_ref] == ["photo0.png", "photo0.png"]
     for pair in with_ref:  # the optimiser does better than doing nothing
@@ -57,6 +59,12 @@ def test_a_network_that_paints_scores_a_lower_style_fraction(files):
     pair = result["pairs"][0]
     assert pair["style_fraction"] < 0.3 and "gatys" not in pair  # measured 0.14 (borders differ in size)
     assert pair["network"]["content"] > 0.5  # and the photo is gone
+    # Flat red has the painting's colour but none of its texture: the first layer's statistics are
+    # matched far better than the deepest one's, and the style loss is their mean.
+    layers = pair["style_layer_fractions"]
+    assert layers["relu1_1"] < 0.1 and layers["relu1_1"] < layers["relu5_1"], layers
+    per_style = result["summary"]["per_style"][styles[1].stem]["style_layer_fractions"]
+    assert per_style == pytest.approx(layers)
 
 
 def test_cache_key_depends_on_bytes_size_steps_and_objective(files):
