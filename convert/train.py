@@ -266,10 +266,18 @@ def check_resumable(run_dir: Path, recipe: dict, keys: tuple[str, ...], kind: st
 
 
 def load_checkpoint(run_dir: Path, trainer: StyleTrainer) -> int:
-    """Restore the latest checkpoint into ``trainer``; returns its step (0 if there is none)."""
+    """Restore the latest checkpoint into ``trainer``; returns its step (0 if there is none).
+
+    A checkpoint kept as weights only (``"optimizer": null``: a finished run committed without its
+    optimiser state) is refused: Adam's step count and moments belong together, and a fresh
+    optimiser at the old step would take steps several times the learning rate for hundreds of steps.
+    """
     state = _read_state(run_dir)
     if state is None:
         return 0
+    if not state.get("optimizer"):
+        raise RecipeMismatch(f"{run_dir} is kept as weights only (no optimiser state): it can be used but not "
+                             "trained further; train into a new run folder")
     trainer.network.load_weights(run_dir / state["weights"])
     with np.load(run_dir / state["optimizer"]) as saved:
         values = [saved[f"arr_{i}"] for i in range(len(saved.files))]

@@ -5,11 +5,12 @@ committed runs again.
   the one there is) replaces ``checkpoints/adain``: the newest checkpoint (weights, optimiser state,
   state.json), the recipe and the whole log. The recipe's data paths are moved from the GPU
   machine's packed copy back to ``--data-here`` (default ../shared/data), so the run resumes and
-  evaluates here; older checkpoint files are removed.
+  evaluates here; older checkpoint files are removed. A run that is not past the committed step is
+  refused (a session that started afresh would otherwise replace a longer run) unless --force.
 * The session's first and last renders and the log go to ``docs/training/<run>-gpu-<date>/``.
 * ``gatys.tar.gz`` (references, when the session computed any) is merged into the evaluation cache.
 
-Usage: python scripts/gpu_import.py OUTDIR [--adain W] [--date YYYY-MM-DD] [--dry-run]
+Usage: python scripts/gpu_import.py OUTDIR [--adain W] [--date YYYY-MM-DD] [--dry-run] [--force]
 """
 
 from __future__ import annotations
@@ -26,43 +27,44 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def relocate(value, old_root: str, new_root: str):
-    """Data paths under ``old_root`` (the packed copy's folder) moved under ``new_root``."""
+def relocate(value, new_root: str):
+    """The GPU machine's data paths, moved under ``new_root`` by their names: a folder (photos,
+    paintings, styles) becomes new_root/NAME, a file new_root/FOLDER/NAME (styles/x.jpg)."""
     if isinstance(value, list):
-        return [relocate(v, old_root, new_root) for v in value]
-    if isinstance(value, str) and Path(value).parts[: len(Path(old_root).parts)] == Path(old_root).parts:
-        return str(Path(new_root, *Path(value).parts[len(Path(old_root).parts):]))
-    return value
+        return [relocate(v, new_root) for v in value]
+    path = Path(value)
+    return str(Path(new_root, path.parent.name, path.name) if path.suffix else Path(new_root, path.name))
 
 
-def packed_root(recipe: dict) -> str:
-    """The folder the GPU session read its data from: the parent of the recipe's photos folder."""
-    return str(Path(recipe["photos"]).parent)
-
-
-def import_run(archive: Path, name: str, destination: Path, docs: Path, data_here: str, dry_run: bool) -> str:
+def import_run(archive: Path, name: str, destination: Path, docs: Path, data_here: str, dry_run: bool,
+               force: bool = False) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(archive) as tar:
             tar.extractall(tmp, filter="data")
         run = Path(tmp) / name
         state = json.loads((run / "state.json").read_text())
         recipe = json.loads((run / "recipe.json").read_text())
-        root = packed_root(recipe)
-        for key in ("photos", "styles"):
-            recipe[key] = relocate(recipe[key], root, data_here)
+        moved = {key: relocate(recipe[key], data_here) for key in ("photos", "styles")}
         renders = sorted((run / "renders").glob("step-*.jpg")) if (run / "renders").is_dir() else []
-        before = json.loads((destination / "state.json").read_text())["step"] if (destination / "state.json").exists() else 0
+        old_state = json.loads((destination / "state.json").read_text()) if (destination / "state.json").exists() else {}
+        before = old_state.get("step", 0)
+        if state["step"] <= before and not force:
+            raise SystemExit(f"{archive.name}: step {state['step']} is not past the committed {before} in {destination} "
+                             "(did the session start afresh?); --force replaces it anyway")
         new_renders = [r for r in renders if int(r.stem.split("-")[1]) > before]
-        summary = (f"{archive.name}: step {before} -> {state['step']}, data {root} -> {data_here}, "
+        summary = (f"{archive.name}: step {before} -> {state['step']}, data {recipe['photos']} -> {moved['photos']}, "
                    f"{len(new_renders)} new renders -> {docs}")
         if dry_run:
             return summary
         destination.mkdir(parents=True, exist_ok=True)
-        for old in destination.glob("*-[0-9][0-9][0-9][0-9][0-9][0-9][0-9].*"):
-            old.unlink()
-        for file in (state["weights"], state["optimizer"], "state.json", "log.jsonl"):
+        # The new checkpoint's files first, state.json last (it names them), then the old files go.
+        for file in (state["weights"], state["optimizer"], "log.jsonl"):
             shutil.copy2(run / file, destination / file)
-        (destination / "recipe.json").write_text(json.dumps(recipe, indent=2))
+        (destination / "recipe.json").write_text(json.dumps({**recipe, **moved}, indent=2))
+        shutil.copy2(run / "state.json", destination / "state.json")
+        for key in ("weights", "optimizer"):
+            if old_state.get(key) and old_state[key] != state[key] and (destination / old_state[key]).exists():
+                (destination / old_state[key]).unlink()
         if new_renders:
             docs.mkdir(parents=True, exist_ok=True)
             for render in dict.fromkeys([new_renders[0], new_renders[-1]]):
@@ -80,6 +82,7 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
     parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    parser.add_argument("--force", action="store_true", help="replace a committed run even by one of fewer steps")
     args = parser.parse_args(argv)
     if not args.outdir.is_dir():
         parser.error(f"{args.outdir}: no such folder")
@@ -98,7 +101,7 @@ def main(argv=None) -> int:
         parser.error(f"{args.outdir}: no gallery.tar.gz, adain-w*.tar.gz or gatys.tar.gz")
     for archive, name, kept in jobs:
         print(import_run(archive, name, args.checkpoints / kept, args.docs / "training" / f"{kept}-gpu-{args.date}",
-                         args.data_here, args.dry_run))
+                         args.data_here, args.dry_run, args.force))
     if (args.outdir / "gatys.tar.gz").exists():
         cache = args.docs / "eval" / "gatys_cache.json"
         merged = json.loads(cache.read_text()) if cache.exists() else {}

@@ -13,12 +13,16 @@
 # scipy's L-BFGS keeps a GPU mostly idle (3-4.5 minutes a reference there, sharing it with training),
 # and the 2-core CPU computes them between sessions (scripts/gatys_references.py, 8-14 minutes each).
 #
-# Data comes from DATA (default .gpudata, written by scripts/pack_training_data.py), which holds
-# photos/, paintings/, styles/, photos-val/ and vgg16.npz. Keras and its two missing dependencies can
-# come as wheels in .whl/. Usage: BUDGET=480 OUTDIR=out/gpu scripts/gpu_train.sh
+# Data comes in the two parts scripts/pack_training_data.py writes, because one device call carries
+# at most 64 MiB with the repository: FIXED (default .gpufixed: vgg16.npz, styles/) and Keras's
+# wheels (.whl/) travel with a first call that only lands them (the warm machine keeps them), DATA
+# (default .gpudata: photos/, paintings/, photos-val/) with the second, which runs this script:
+#   device run, carry [".gpufixed", ".whl"]:  du -sh .gpufixed .whl
+#   device run, carry [".gpudata"] (at once): BUDGET=480 OUTDIR=$OUT scripts/gpu_train.sh
 set -u
 cd "$(dirname "$0")/.."
 DATA=${DATA:-.gpudata}
+FIXED=${FIXED:-.gpufixed}
 OUTDIR=${OUTDIR:-out/gpu}
 BUDGET=${BUDGET:-480}
 GALLERY_STEPS=${GALLERY_STEPS:-100000}
@@ -33,6 +37,9 @@ BATCH=${BATCH:-8}
 TRAIN_MIN=$(awk "BEGIN {print ($BUDGET - 90) / 60}")
 PY=${PY:-python3}
 HOLDOUT="van_gogh_starry_night_1889.jpg hokusai_great_wave_c1831.jpg munch_the_scream_1893.jpg kandinsky_composition_vii_1913.jpg"
+for need in "$FIXED/vgg16.npz" "$FIXED/styles" "$DATA/photos" "$DATA/paintings" "$DATA/photos-val"; do
+  [ -e "$need" ] || { echo "missing $need: carry $FIXED and .whl in one call, then $DATA in the next (see above)"; exit 2; }
+done
 WORK=${WORK:-/tmp/deepstyle-gpu}
 rm -rf "$WORK"; mkdir -p "$WORK/logs" "$OUTDIR"
 
@@ -43,7 +50,7 @@ else
   export PYTHONPATH=$PWD
 fi
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
-export DEEPSTYLE_VGG_WEIGHTS=$DATA/vgg16.npz
+export DEEPSTYLE_VGG_WEIGHTS=$FIXED/vgg16.npz
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
 $PY -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__version__, jax.devices())" || exit 1
 
@@ -60,18 +67,18 @@ run() {  # name, command...: run in the background under the deadline, log to WO
   local name=$1; shift
   timeout -s TERM -k 45 "$BUDGET" "$@" > "$WORK/logs/$name.log" 2>&1 &
 }
-run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$DATA/styles" --run "$WORK/gallery" \
+run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/styles" --run "$WORK/gallery" \
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
   --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN"
 for w in $ADAIN_WEIGHTS; do
   # shellcheck disable=SC2086
-  run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$DATA/styles" \
+  run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$FIXED/styles" \
     --holdout $HOLDOUT --run "$WORK/adain-w$w" --val-photos "$DATA/photos-val" --steps "$ADAIN_STEPS" \
     --batch "$BATCH" --crop "$CROP" --scale 384 --lr 2e-4 --style-weight "$w" --render-every 1500 \
     --save-every-min 2 --time-limit-min "$TRAIN_MIN"
 done
 for ((i = 0; i < SHARDS; i++)); do
-  run "gatys-$i" $PY scripts/gatys_references.py --photos "$DATA/photos-val" --styles "$DATA/styles" --size 384 \
+  run "gatys-$i" $PY scripts/gatys_references.py --photos "$DATA/photos-val" --styles "$FIXED/styles" --size 384 \
     --steps 300 --max-photos "$GATYS_PHOTOS" --shard "$i/$SHARDS" --cache "$WORK/gatys-$i.json"
 done
 sleep 60; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null

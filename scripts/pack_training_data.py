@@ -1,22 +1,29 @@
 """Pack a compact copy of the training data and loss network for a remote GPU machine.
 
-A lent GPU machine receives at most 64 MiB with the repository, and the photos (146 MB) and the
-VGG16 weights (59 MB) do not fit. This writes, into OUT (default .gpudata/, git-ignored):
+A lent GPU machine receives at most 64 MiB a call, the repository's tracked files included (about
+32 MB, most of it the committed checkpoints that the session resumes), and the photos (146 MB) and
+the VGG16 weights (59 MB) do not fit. The device keeps what one call carried for the next call on
+the same warm machine, so the data travel in two parts, each under the limit (this script adds them
+up and fails if one is not):
 
-* photos/ and paintings/: each image with its longer side SCALE (the scale training sees them at,
-  so nothing is lost that training would use), JPEG at QUALITY, at most --max-photos photos;
-* styles/ and photos-val/: byte-for-byte copies (evaluation keys its cache on the files' bytes);
-* vgg16.npz: the VGG16 convolutions up to relu5_1 (the deepest tap any objective here uses),
-  rounded to float16 (half the size; the rounding changes a weight by at most 1 part in 2048). Point $DEEPSTYLE_VGG_WEIGHTS at it there and here alike, so
-  both machines evaluate with the very same loss network.
+* FIXED (default .gpufixed/, carried by the first call with .whl/): vgg16.npz, the VGG16
+  convolutions up to relu5_1 (the deepest tap any objective here uses) rounded to float16 (half the
+  size; the rounding changes a weight by at most 1 part in 2048), and styles/, byte-for-byte copies
+  of the gallery paintings. Point $DEEPSTYLE_VGG_WEIGHTS at vgg16.npz there and here alike, so both
+  machines evaluate with the very same loss network.
+* OUT (default .gpudata/, carried by the second call, which trains): photos/ and paintings/, each
+  image with its longer side SCALE (the scale training sees them at, so nothing is lost that
+  training would use), JPEG at QUALITY, at most --max-photos photos; and photos-val/, the first
+  --val-photos validation photos byte-for-byte (the renders use a few).
 
-Usage: python scripts/pack_training_data.py [--data ../shared/data] [--out .gpudata]
+Usage: python scripts/pack_training_data.py [--data ../shared/data] [--out .gpudata] [--fixed-out .gpufixed]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,39 +34,63 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from convert import images, vgg  # noqa: E402
 
 
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 64 * 2**20  # what one device call may carry, the repository included
+
+
 def shrink_folder(src: Path, dst: Path, scale: int, quality: int, limit: int | None) -> int:
-    dst.mkdir(parents=True, exist_ok=True)
+    """JPEG copies at most ``scale`` px a side. A file not already JPEG is copied as it is, so that
+    every name stays the same (held-out paintings are named in recipes)."""
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
     count = 0
     for path in images.list_images(src)[:limit]:
+        if path.suffix.lower() not in (".jpg", ".jpeg"):
+            shutil.copy2(path, dst / path.name)
+            count += 1
+            continue
         try:
             with Image.open(path) as im:
                 im = im.convert("RGB")
                 im.thumbnail((scale, scale), Image.LANCZOS)
-                im.save(dst / (path.stem + ".jpg"), "JPEG", quality=quality)
+                im.save(dst / path.name, "JPEG", quality=quality)
                 count += 1
         except OSError as error:
             print(f"warning: skipping {path}: {error}")
     return count
 
 
+def folder_bytes(*folders: Path) -> int:
+    return sum(p.stat().st_size for f in folders if f.exists() for p in f.rglob("*") if p.is_file())
+
+
+def tracked_bytes() -> int:
+    """The bytes of the files git tracks: they travel with every device call."""
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    return sum((ROOT / n.decode()).stat().st_size for n in names if n and (ROOT / n.decode()).is_file())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path(".gpudata"))
+    parser.add_argument("--fixed-out", type=Path, default=Path(".gpufixed"))
+    parser.add_argument("--wheels", type=Path, default=Path(".whl"), help="carried with the first part")
     parser.add_argument("--scale", type=int, default=384)
     parser.add_argument("--quality", type=int, default=72)
     parser.add_argument("--max-photos", type=int, default=1100)
-    parser.add_argument("--weights-only", action="store_true", help="write vgg16.npz and copies only")
+    parser.add_argument("--val-photos", type=int, default=4)
     args = parser.parse_args(argv)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    n = m = 0
-    if not args.weights_only:
-        n = shrink_folder(args.data / "photos", out / "photos", args.scale, args.quality, args.max_photos)
-        m = shrink_folder(args.data / "paintings", out / "paintings", args.scale, args.quality, None)
-    for name in ("styles", "photos-val"):
-        shutil.rmtree(out / name, ignore_errors=True)
-        shutil.copytree(args.data / name, out / name)
+    out, fixed = args.out, args.fixed_out
+    n = shrink_folder(args.data / "photos", out / "photos", args.scale, args.quality, args.max_photos)
+    m = shrink_folder(args.data / "paintings", out / "paintings", args.scale, args.quality, None)
+    shutil.rmtree(out / "photos-val", ignore_errors=True)
+    (out / "photos-val").mkdir()
+    for path in images.list_images(args.data / "photos-val")[: args.val_photos]:
+        shutil.copy2(path, out / "photos-val" / path.name)
+    fixed.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(fixed / "styles", ignore_errors=True)
+    shutil.copytree(args.data / "styles", fixed / "styles")
     weights = vgg.load_weights()
     arrays = {}
     for tap, (kernel, bias) in weights.items():
@@ -67,11 +98,17 @@ def main(argv=None) -> int:
             continue
         arrays[f"{tap}/kernel"] = kernel.astype(np.float16)
         arrays[f"{tap}/bias"] = bias.astype(np.float16)
-    np.savez(out / "vgg16.npz", **arrays)
-    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(f"{n} photos, {m} paintings, styles, photos-val and vgg16.npz in {out}: {total / 2**20:.1f} MiB")
+    np.savez(fixed / "vgg16.npz", **arrays)
+    print(f"{n} photos, {m} paintings and {args.val_photos} validation photos in {out}; vgg16.npz and styles in {fixed}")
+    repo = tracked_bytes()
+    calls = {f"first call (carry {fixed}, {args.wheels})": repo + folder_bytes(fixed, args.wheels),
+             f"second call (carry {out})": repo + folder_bytes(out)}
+    for name, size in calls.items():
+        print(f"{name}: {size / 2**20:.1f} MiB with the repository's {repo / 2**20:.1f} MiB (limit {LIMIT / 2**20:.0f})")
+    if max(calls.values()) > LIMIT:
+        print("too large for one device call: pack fewer photos (--max-photos) or commit less", file=sys.stderr)
+        return 1
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -70,6 +72,16 @@ def test_distillation_prunes_once_and_resumes(tmp_path, training_folders):
         distill.distill(recipe, run, log=lines.append)
     recipe.widths, recipe.holdout = SLIM, []
     with pytest.raises(Exception, match="another holdout"):  # resuming never quietly trains on held-out pictures
+        distill.distill(recipe, run, log=lines.append)
+
+    # Kept as weights only (as the shipped encoder run is committed): it loads, but is not trained further.
+    recipe.holdout = ["held.png"]
+    state = json.loads((run / "state.json").read_text())
+    (run / state["optimizer"]).unlink()
+    (run / "state.json").write_text(json.dumps({**state, "optimizer": None}))
+    assert distill.load_run(run)[2] == 4
+    recipe.steps = 5
+    with pytest.raises(Exception, match="kept as weights only"):
         distill.distill(recipe, run, log=lines.append)
 
 

@@ -35,10 +35,11 @@ def test_import_moves_runs_home(tmp_path):
     gallery.mkdir(parents=True)
     (gallery / "transformer-0000100.weights.h5").write_bytes(b"old")
     (gallery / "optimizer-0000100.npz").write_bytes(b"old")
-    (gallery / "state.json").write_text(json.dumps({"step": 100}))
-    pack_run(out, "gallery", 300, {"photos": ".gpudata/photos", "styles": [".gpudata/styles/a.jpg"], "crop": 256},
+    (gallery / "state.json").write_text(json.dumps({"step": 100, "weights": "transformer-0000100.weights.h5",
+                                                    "optimizer": "optimizer-0000100.npz"}))
+    pack_run(out, "gallery", 300, {"photos": ".gpudata/photos", "styles": [".gpufixed/styles/a.jpg"], "crop": 256},
              renders=[50, 150, 300])
-    pack_run(out, "adain-w10", 40, {"photos": "/tmp/pack/photos", "styles": ["/tmp/pack/paintings", "/tmp/pack/styles"],
+    pack_run(out, "adain-w10", 40, {"photos": "/tmp/pack/photos", "styles": ["/tmp/pack/paintings", "/x/fixed/styles"],
                                     "holdout": ["a.jpg"]}, renders=[40])
     assert gpu_import.main([str(out), "--checkpoints", str(checkpoints), "--docs", str(docs),
                             "--date", "2026-12-01"]) == 0
@@ -52,6 +53,25 @@ def test_import_moves_runs_home(tmp_path):
     adain = json.loads((checkpoints / "adain" / "recipe.json").read_text())
     assert adain["styles"] == ["../shared/data/paintings", "../shared/data/styles"]
     assert json.loads((checkpoints / "adain" / "state.json").read_text())["step"] == 40
+
+
+def test_import_refuses_a_shorter_run_unless_forced(tmp_path):
+    """A session that started afresh must not quietly replace the longer committed run."""
+    out, checkpoints, docs = tmp_path / "out", tmp_path / "checkpoints", tmp_path / "docs"
+    out.mkdir()
+    gallery = checkpoints / "gallery"
+    gallery.mkdir(parents=True)
+    (gallery / "state.json").write_text(json.dumps({"step": 500, "weights": "transformer-0000500.weights.h5",
+                                                    "optimizer": "optimizer-0000500.npz"}))
+    (gallery / "transformer-0000500.weights.h5").write_bytes(b"long run")
+    pack_run(out, "gallery", 300, {"photos": "d/photos", "styles": ["f/styles/a.jpg"]}, renders=[])
+    args = [str(out), "--checkpoints", str(checkpoints), "--docs", str(docs)]
+    with pytest.raises(SystemExit, match="not past the committed 500"):
+        gpu_import.main(args)
+    assert (gallery / "transformer-0000500.weights.h5").read_bytes() == b"long run"
+    assert gpu_import.main(args + ["--force"]) == 0
+    assert sorted(p.name for p in gallery.iterdir()) == [
+        "log.jsonl", "optimizer-0000300.npz", "recipe.json", "state.json", "transformer-0000300.weights.h5"]
 
 
 def test_import_asks_which_adain_run(tmp_path, capsys):
