@@ -86,12 +86,16 @@ export function memoryUse(): { tensors: number; bytes: number } {
  * fails every later call, so a pending read could wait forever; the engine watches the canvas (WebGL)
  * or the device's `lost` promise (WebGPU) instead and fails the read with ContextLostError.
  */
-const WEBGL_LOST = 'the GPU was reset (WebGL context lost)';
-/** What was lost last: the message of a ContextLostError made without one. */
-let lostMessage = WEBGL_LOST;
+const WEBGL_LOST = 'WebGL context lost';
+/** What was lost last, as the status line names it ('WebGL context lost', 'WebGPU device lost: ...'). */
+let lostCause = WEBGL_LOST;
+
+export function lastLossCause(): string {
+  return lostCause;
+}
 
 export class ContextLostError extends Error {
-  constructor(message = lostMessage) {
+  constructor(message = `the GPU was reset (${lostCause})`) {
     super(message);
     this.name = 'ContextLostError';
   }
@@ -110,20 +114,20 @@ function watchContext(): void {
   lostPromise = new Promise<never>((_, reject) => { rejectLost = reject; });
   lostPromise.catch(() => {}); // nobody need be waiting
   context = null;
-  lostMessage = WEBGL_LOST;
+  lostCause = WEBGL_LOST;
   watched = tf.getBackend();
   const count = ++watchCount;
-  const onLost = (message?: string) => {
+  const onLost = (cause = WEBGL_LOST) => {
     if (count !== watchCount) return; // a device given up earlier (its `lost` resolves when destroyed)
     lost = true;
-    lostMessage = message ?? WEBGL_LOST;
+    lostCause = cause;
     rejectLost(new ContextLostError());
   };
   if (watched === 'webgpu') {
     const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
     device?.lost?.then((info) => {
       if (info?.reason === 'destroyed') return; // destroyed on purpose: the backend was removed
-      onLost(`the GPU device was lost (WebGPU${info?.message ? `: ${info.message}` : ''})`);
+      onLost(`WebGPU device lost${info?.message ? `: ${info.message}` : ''}`);
     });
     return;
   }
@@ -149,10 +153,28 @@ export function whenContextLost(): Promise<never> {
   return lostPromise;
 }
 
+/**
+ * `error` as it should be thrown: ContextLostError if the GPU is lost. WebGL is asked at once; a lost
+ * WebGPU device can make a call fail before its `lost` promise settles, so on WebGPU the loss is
+ * waited for up to `graceMs` before the error is taken as it is.
+ */
+export async function lossOr(error: unknown, graceMs = 500): Promise<unknown> {
+  if (error instanceof ContextLostError) return error;
+  if (isContextLost()) return new ContextLostError();
+  if (watched !== 'webgpu') return error;
+  const settled = await Promise.race([lostPromise.then(() => false, () => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs))]);
+  return settled ? new ContextLostError() : error;
+}
+
 /** Read a tensor's values, or throw ContextLostError if the GPU context is lost before they arrive. */
 export async function readValues(t: tf.Tensor): Promise<Float32Array> {
   if (isContextLost()) throw new ContextLostError();
-  return (await Promise.race([t.data(), lostPromise])) as Float32Array;
+  try {
+    return (await Promise.race([t.data(), lostPromise])) as Float32Array;
+  } catch (error) {
+    throw await lossOr(error);
+  }
 }
 
 /** Read a tensor's values (as readValues) and free it, whatever happens. */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { abandonBackend, backendOrder, initBackend, isContextLost, recoverBackend, whenContextLost } from './backend';
+import { abandonBackend, backendOrder, ContextLostError, initBackend, isContextLost, lastLossCause, lossOr, recoverBackend, whenContextLost } from './backend';
 import { adaptSide } from './live';
 import { preserveColor, preservePixel } from './color';
 import { ManifestError, parseManifest, styleVector } from './manifest';
@@ -228,14 +228,20 @@ describe('GPU loss', () => {
     const navigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => ({}) } }, configurable: true });
     try {
-      fakeBackend('wasm');
-      const first = fakeBackend('webgpu');
+      const first = fakeBackend('webgpu'); // the real wasm backend (backend.ts imports it) comes next
       expect(await initBackend({ exclude: ['webgl'] })).toBe('webgpu');
       const waiting = whenContextLost();
       expect(isContextLost()).toBe(false);
+      // A call can fail before the device's `lost` settles: that error is held back briefly and
+      // becomes ContextLostError when the loss follows; an error with no loss behind it stays itself.
+      const plain = new Error('out of memory');
+      expect(await lossOr(plain, 10)).toBe(plain);
+      const failed = lossOr(new Error('mapAsync failed'));
       first.lose({ reason: 'unknown', message: 'driver reset' });
-      await expect(waiting).rejects.toThrow('the GPU device was lost (WebGPU: driver reset)');
+      expect(await failed).toBeInstanceOf(ContextLostError);
+      await expect(waiting).rejects.toThrow('the GPU was reset (WebGPU device lost: driver reset)');
       expect(isContextLost()).toBe(true);
+      expect(lastLossCause()).toBe('WebGPU device lost: driver reset');
       expect(await recoverBackend({ exclude: ['webgl'] })).toBe('wasm'); // a lost WebGPU is not trusted again
       expect(isContextLost()).toBe(false);
 
@@ -252,7 +258,7 @@ describe('GPU loss', () => {
       if (navigator) Object.defineProperty(globalThis, 'navigator', navigator);
       else delete g.navigator;
       await tf.setBackend('cpu');
-      for (const name of ['webgpu', 'wasm']) if (tf.findBackendFactory(name)) tf.removeBackend(name);
+      if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     }
   });
 });

@@ -1,5 +1,5 @@
 /** Deep Style's JavaScript API: load the manifest and models, pick a backend, stylise images. */
-export { abandonBackend, backendOrder, ContextLostError, currentBackend, initBackend, isContextLost, memoryUse, PREFERENCE, readValues, recoverBackend, takeValues } from './backend';
+export { abandonBackend, backendOrder, ContextLostError, currentBackend, initBackend, isContextLost, lastLossCause, lossOr, memoryUse, PREFERENCE, readValues, recoverBackend, takeValues } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { preserveColor, preservePixel } from './color';
 export { ManifestError, parseManifest, styleVector } from './manifest';

@@ -11,7 +11,7 @@
  * fatal: the image is painted again in tiles half the size, down to MIN_TILE.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ContextLostError, isContextLost, takeValues } from './backend';
+import { ContextLostError, lossOr, takeValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
 import { normFeeds, pooledMoments, type Moments } from './statistics';
@@ -160,8 +160,9 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
   for (;;) {
     try {
       return await paintInTiles(image, multiple, pass, tile, options, survey);
-    } catch (error) {
-      if (isContextLost()) throw new ContextLostError();
+    } catch (thrown) {
+      const error = await lossOr(thrown);
+      if (error instanceof ContextLostError) throw error;
       const size = Math.min(tile, Math.max(width, height));
       if (!isResourceError(error) || size <= MIN_TILE) throw error;
       tile = Math.max(MIN_TILE, Math.floor(size / 2));

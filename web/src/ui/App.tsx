@@ -3,7 +3,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  abandonBackend, adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, loadManifest, loadModel, loadStyleStatistics,
+  abandonBackend, adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, lastLossCause, loadManifest, loadModel, loadStyleStatistics,
   memoryUse, mixStatistics, paintTensor, recoverBackend, selfTest, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
   type FramePainter, type Manifest, type RGBAImage, type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
@@ -53,11 +53,6 @@ function backendOptions(): BackendOptions {
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
     },
   };
-}
-
-/** What a GPU loss on the backend in use is called, for the status line. */
-function lossCause(): string {
-  return currentBackend() === 'webgpu' ? 'WebGPU device lost' : 'WebGL context lost';
 }
 
 function megabytes(bytes: number): string {
@@ -321,7 +316,7 @@ export function App() {
           if (!(error instanceof ContextLostError || isContextLost())) throw error;
           // The GPU was taken away mid-run (driver reset, memory, another tab): rebuild and retry once.
           setStatus({ kind: 'busy', text: 'The GPU was reset while painting; starting again…' });
-          const cause = lossCause();
+          const cause = lastLossCause();
           const name = await recover();
           recovered = ` The GPU was reset during painting (${cause}); recovered on ${name}.`;
           painted = await paint();
@@ -367,7 +362,7 @@ export function App() {
     if (recovering.current) return; // already on it (every frame fails until it is done)
     painter.current = null;
     setStatus({ kind: 'busy', text: 'The GPU was reset; starting it again…' });
-    const cause = lossCause();
+    const cause = lastLossCause();
     recover().then((name) => setStatus({ kind: 'done', text: `The GPU was reset (${cause}); live painting recovered on ${name}.` }),
       (e) => setStatus({ kind: 'error', text: `The GPU was reset and could not be started again: ${(e as Error).message}` }));
   }, [recover, setStatus]);
