@@ -30,7 +30,7 @@ ADAIN_STEPS=${ADAIN_STEPS:-100000}
 GATYS_PHOTOS=${GATYS_PHOTOS:-6}
 SHARDS=${SHARDS:-0}
 RESUME=${RESUME:-1}
-ADAIN_WEIGHTS=${ADAIN_WEIGHTS:-10}
+ADAIN_WEIGHTS=${ADAIN_WEIGHTS-10}  # empty: the gallery alone gets the GPU
 CROP=${CROP:-256}
 BATCH=${BATCH:-8}
 # Training stops itself (and saves) this long after start-up; `timeout` is only the backstop.
