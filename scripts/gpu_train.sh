@@ -18,7 +18,8 @@
 # wheels (.whl/) travel with a first call that only lands them (the warm machine keeps them), DATA
 # (default .gpudata: photos/, paintings/, photos-val/) with the second, which runs this script:
 #   device run, carry [".gpufixed", ".whl"]:  du -sh .gpufixed .whl
-#   device run, carry [".gpudata"] (at once): BUDGET=480 OUTDIR=$OUT scripts/gpu_train.sh
+#   device run, carry [".gpudata"] (at once): BUDGET=420 OUTDIR=$OUT scripts/gpu_train.sh
+# (a 15-minute device budget: a few minutes to start the machine, about 9 for this call, timeout_s 540)
 set -u
 cd "$(dirname "$0")/.."
 DATA=${DATA:-.gpudata}
