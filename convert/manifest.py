@@ -98,6 +98,7 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
     thumbs.mkdir(parents=True, exist_ok=True)
     for old in thumbs.glob("*.jpg"):
         old.unlink()
+    previous = {s["id"]: s for s in manifest["styles"]}
     styles = []
     for index, style_path in enumerate(recipe.styles):
         meta = catalogue.describe(style_path)
@@ -108,6 +109,9 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
                  "thumbnail_credit": sample_credit}
         if evaluation and Path(style_path).stem in evaluation:
             entry["evaluation"] = evaluation[Path(style_path).stem]
+        if "adain_statistics" in previous.get(meta["id"], {}):
+            # written by `export --adain` from the painting itself: this network does not change it
+            entry["adain_statistics"] = previous[meta["id"]]["adain_statistics"]
         styles.append(entry)
 
     recipe_record = {k: v for k, v in vars(recipe).items()}
@@ -122,11 +126,22 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
         "multiply_adds_per_pixel": round(networks.multiply_adds_per_pixel(transformer)),
         "recipe": recipe_record, "trained": {"steps": step},
     }
-    manifest["models"] = [m for m in manifest["models"] if m["id"] != model_id] + [model]
+    _put_models(manifest, [model])
     manifest["styles"] = [s for s in manifest["styles"] if s["model"] != model_id] + styles
     save(manifest, manifest_path)
     log(f"{manifest_path}: {len(manifest['models'])} models, {len(manifest['styles'])} styles")
     return manifest
+
+
+def _put_models(manifest: dict, models: list[dict]) -> None:
+    """Replace models of the same id where they stand (a re-export changes no order); add new ones at the end."""
+    ids = [m["id"] for m in manifest["models"]]
+    for model in models:
+        if model["id"] in ids:
+            manifest["models"][ids.index(model["id"])] = model
+        else:
+            manifest["models"].append(model)
+            ids.append(model["id"])
 
 
 def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print, encoder_run=None) -> dict:
@@ -178,8 +193,7 @@ def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print,
             "recipe": recipe_record if model_id == "adain-decoder" else encoder_record,
             "trained": {"steps": step if model_id == "adain-decoder" else encoder_step},
         })
-    ids = {e["id"] for e in entries}
-    manifest["models"] = [m for m in manifest["models"] if m["id"] not in ids] + entries
+    _put_models(manifest, entries)
     add_adain_statistics(manifest, models_dir, log=log, encode=encode)
     save(manifest, manifest_path)
     return manifest

@@ -127,10 +127,20 @@ def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_sma
                           widths=(4, 8, 8), residual_blocks=1)
     train.train(recipe, tmp_path / "run", log=lambda *a: None, jit_compile=False)
     models = tmp_path / "models"
-    for _ in range(2):
-        result = manifest.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
-                                             log=lambda *a: None)
-    assert [m["id"] for m in result["models"]] == ["tiny"]
+    first = manifest.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
+                                        log=lambda *a: None)
+    # What other exports wrote stays: a model after this one, and a style's AdaIN statistics.
+    first["models"].append({**first["models"][0], "id": "other"})
+    (models / "adain-statistics").mkdir()
+    (models / "adain-statistics" / "a-style.bin").write_bytes(bytes(4096))
+    statistics = {"path": "adain-statistics/a-style.bin", "bytes": 4096,
+                  "sha256": hashlib.sha256(bytes(4096)).hexdigest()}
+    first["styles"][0]["adain_statistics"] = statistics
+    (models / "manifest.json").write_text(json.dumps(first))
+    result = manifest.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
+                                         log=lambda *a: None)
+    assert [m["id"] for m in result["models"]] == ["tiny", "other"]
+    assert result["styles"][0]["adain_statistics"] == statistics and "adain_statistics" not in result["styles"][1]
     assert [s["id"] for s in result["styles"]] == ["a-style", "b-style"]
     assert result["styles"][1]["index"] == 1 and result["styles"][0]["artist"] is None
     manifest.validate(json.loads((models / "manifest.json").read_text()))
