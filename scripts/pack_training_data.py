@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 from convert import images, vgg  # noqa: E402
 
-
-ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 64 * 2**20  # what one device call may carry, the repository included
 
 
