@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--content-weight", type=_non_negative)
     t.add_argument("--style-weight", type=_non_negative)
     t.add_argument("--tv-weight", type=_non_negative)
+    t.add_argument("--style-scales", type=_non_negative, nargs="+", metavar="S",
+                   help="multiply the style weight per style, one number per style in --styles order (with "
+                   "--from: per new style); may change when a run resumes (default: all 1)")
     _add_run_options(t, render_every=250)
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
                    help="fine-tune: add --styles to the trained run RUN (its network, recipe and styles); only "
@@ -373,6 +376,9 @@ def run_train(args) -> int:
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")
 
+    if args.base is None and args.style_scales is not None and len(args.style_scales) != len(styles):
+        raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} styles")
+
     from . import networks
     from .losses import StyleObjective
     from .train import Recipe, RecipeMismatch, train
@@ -392,11 +398,15 @@ def run_train(args) -> int:
         if any(v is not None for v in weights.values()):
             objective = dataclasses.replace(objective, **{k: v for k, v in weights.items() if v is not None})
         n_base = len(base.styles)
+        if args.style_scales is not None and len(args.style_scales) != len(styles):
+            raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} new styles")
+        scales = list(base.style_scales or [1.0] * n_base) + list(args.style_scales or [1.0] * len(styles))
         recipe = dataclasses.replace(
             base, styles=list(base.styles) + [str(s) for s in styles], photos=str(args.photos), steps=args.steps,
             batch=args.batch, crop=args.crop, scale=args.scale, learning_rate=args.lr, ramp_steps=args.ramp_steps,
             objective=objective.as_dict(), seed=args.seed, init_from=str(args.base),
-            train_styles=list(range(n_base, n_base + len(styles))), freeze_shared=not args.train_all)
+            train_styles=list(range(n_base, n_base + len(styles))), freeze_shared=not args.train_all,
+            style_scales=scales if args.style_scales is not None or base.style_scales else None)
         return _train(recipe, args)
     objective = StyleObjective(**{k: v for k, v in weights.items() if v is not None})
     recipe = Recipe(
@@ -404,7 +414,7 @@ def run_train(args) -> int:
         crop=args.crop, scale=args.scale, learning_rate=args.lr, ramp_steps=args.ramp_steps,
         widths=tuple(args.widths or networks.DEFAULT_WIDTHS),
         residual_blocks=args.residual_blocks or networks.DEFAULT_RESIDUAL_BLOCKS,
-        objective=objective.as_dict(), seed=args.seed,
+        objective=objective.as_dict(), seed=args.seed, style_scales=args.style_scales,
     )
     return _train(recipe, args)
 

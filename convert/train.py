@@ -59,11 +59,25 @@ class Recipe:
     init_from: str | None = None
     train_styles: list[int] | None = None
     freeze_shared: bool = False
+    # Per-style multipliers of the style weight, in the order of `styles` (None: all 1). One network
+    # shares its capacity across the styles (Dumoulin et al. 2017), and some paintings' textures are
+    # harder to match than others; Johnson et al. (2016) tuned the style weight per style, and this
+    # does the same inside one network. Like the learning rate, it may change when a run resumes.
+    style_scales: list[float] | None = None
 
     def build_transformer(self) -> keras.Model:
         """The untrained network this recipe describes."""
         return networks.transformer(len(self.styles), self.widths, self.residual_blocks, self.norm_multiplier,
                                     self.stem_stride)
+
+    def scales(self) -> np.ndarray:
+        """The per-style multipliers of the style weight, one per style."""
+        if self.style_scales is None:
+            return np.ones(len(self.styles), np.float32)
+        if len(self.style_scales) != len(self.styles) or min(self.style_scales) < 0:
+            raise ValueError(f"style_scales needs {len(self.styles)} non-negative numbers, one per style; "
+                             f"got {list(self.style_scales)}")
+        return np.asarray(self.style_scales, np.float32)
 
     def style_objective(self) -> StyleObjective:
         o = dict(self.objective)
@@ -137,10 +151,15 @@ RANGE_WEIGHT = 30.0
 class StyleTrainer(keras.Model):
     """Wraps the transformer with the frozen VGG16 loss network and the styles' targets."""
 
-    def __init__(self, transformer: keras.Model, objective: StyleObjective, style_grams: dict, **kwargs):
+    def __init__(self, transformer: keras.Model, objective: StyleObjective, style_grams: dict,
+                 style_scales=None, **kwargs):
         super().__init__(**kwargs)
         self.transformer = transformer
         self.objective = objective
+        n_styles = len(next(iter(style_grams.values())))
+        # (n_styles,) multipliers of the style weight (Recipe.style_scales), constant during training.
+        self.style_scales = ops.convert_to_tensor(
+            np.ones(n_styles, np.float32) if style_scales is None else np.asarray(style_scales, np.float32))
         self.extractor = vgg.feature_extractor(objective.taps)
         # (n_styles, C, C) per layer, constant during training.
         self.style_grams = {k: ops.convert_to_tensor(v) for k, v in style_grams.items()}
@@ -166,7 +185,8 @@ class StyleTrainer(keras.Model):
         content, style, ramp = x
         t = self.terms(content, style, y_pred)
         o = self.objective
-        total = o.content_weight * t["content"] + ramp * o.style_weight * t["style"] + o.tv_weight * t["tv"]
+        scale = ops.sum(style * self.style_scales, axis=1)  # each image's style's multiplier
+        total = o.content_weight * t["content"] + ramp * o.style_weight * scale * t["style"] + o.tv_weight * t["tv"]
         # The output head is linear (networks.ResidualOutput); images are clipped to [0, 255] when
         # made, so values beyond it are penalised rather than saturated.
         total = total + RANGE_WEIGHT * networks.out_of_range(y_pred)
@@ -429,6 +449,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
           time_limit: float | None = None) -> int:
     """Train (or resume) the run in ``run_dir``; returns the step reached."""
     run_dir = Path(run_dir)
+    scales = recipe.scales()  # checked before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
     check_resumable(run_dir, asdict(recipe), ("styles", "widths", "residual_blocks", "norm_multiplier",
@@ -458,7 +479,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         for layer in transformer.layers:
             if not isinstance(layer, networks.ConditionalInstanceNorm):
                 layer.trainable = False
-    trainer = StyleTrainer(transformer, objective, style_grams(objective, styles))
+    trainer = StyleTrainer(transformer, objective, style_grams(objective, styles), scales)
     start = compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile,
                                 (np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]))
     if start >= recipe.steps:

@@ -33,6 +33,10 @@ SHARDS=${SHARDS:-0}
 RESUME=${RESUME:-1}
 ADAIN_WEIGHTS=${ADAIN_WEIGHTS-10}  # empty: the gallery alone gets the GPU
 CROP=${CROP:-256}
+# Per-style multipliers of the gallery's style weight (deepstyle train --style-scales), in the order
+# of FIXED/styles/MANIFEST.tsv; empty: all 1. From docs/eval/gallery.json after 10,219 steps:
+# (style fraction / 0.25)^1.25 within [1, 3.5], more weight where a style stayed far from its painting.
+STYLE_SCALES=${STYLE_SCALES-1.23 1.64 2.24 1.0 1.63 2.28 3.5 1.24 1.0 2.09 1.72 1.0}
 BATCH=${BATCH:-8}
 # Training stops itself (and saves) this long after start-up; `timeout` is only the backstop.
 TRAIN_MIN=$(awk "BEGIN {print ($BUDGET - 90) / 60}")
@@ -70,7 +74,7 @@ run() {  # name, command...: run in the background under the deadline, log to WO
 }
 run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/styles" --run "$WORK/gallery" \
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
-  --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN"
+  --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
 for w in $ADAIN_WEIGHTS; do
   # shellcheck disable=SC2086
   run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$FIXED/styles" \

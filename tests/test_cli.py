@@ -377,6 +377,14 @@ def test_train_rejects_bad_settings(tmp_path, train_inputs, args, words):
     assert_one_line_error(proc, *words)
 
 
+def test_train_needs_one_style_scale_per_style(tmp_path, train_inputs):
+    photos, styles = train_inputs
+    proc, _ = deepstyle("train", "--photos", photos, "--styles", styles / "s.png", "--run", tmp_path / "run",
+                        "--style-scales", "1", "2", cwd=tmp_path)
+    assert_one_line_error(proc, "--style-scales", "2 numbers for 1 styles")
+    assert not (tmp_path / "run" / "recipe.json").exists()
+
+
 def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
     photos, _ = train_inputs
     (tmp_path / "run").mkdir()

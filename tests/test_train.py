@@ -61,11 +61,14 @@ def test_train_checkpoints_resumes_and_logs(tmp_path, folders):
     # A finished run is not trained further.
     assert training.train(recipe(photos, styles, 6), run, jit_compile=False, log=messages.append) == 6
 
-    # A new learning rate for the next session is the one used, not the checkpoint's.
+    # A new learning rate (and per-style scales) for the next session is the one used, not the checkpoint's.
     changed = recipe(photos, styles, 7)
     changed.learning_rate = 5e-4
-    training.train(changed, run, jit_compile=False, save_every=1e9, render_every=100, log=messages.append)
+    changed.style_scales = [2.0, 1.0]
+    assert training.train(changed, run, jit_compile=False, save_every=1e9, render_every=100,
+                          log=messages.append) == 7
     assert json.loads((run / "recipe.json").read_text())["learning_rate"] == 5e-4
+    assert json.loads((run / "recipe.json").read_text())["style_scales"] == [2.0, 1.0]
     state = json.loads((run / "state.json").read_text())
     with np.load(run / state["optimizer"]) as saved:
         scalars = [float(saved[k]) for k in saved.files if saved[k].shape == ()]
@@ -104,6 +107,41 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
     for a, b in zip(reference.weights, net.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert any(np.abs(np.asarray(v)).sum() > 0 for v in trainer.optimizer.variables[2:])  # Adam moments
+
+
+def test_style_scales_weigh_each_style(tmp_path, folders):
+    """Recipe.style_scales multiplies the style term of the images drawn with that style, and only theirs."""
+    import keras
+
+    from convert import networks
+    from convert.losses import StyleObjective
+
+    photos, styles = folders
+    objective = StyleObjective()
+    grams = training.style_grams(objective, [np.asarray(Image.open(s).convert("RGB"), np.float32) for s in styles])
+    net = networks.transformer(2, (4, 8, 8), 1)
+    rng = np.random.default_rng(1)
+    content = rng.uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    ramp = np.ones(2, np.float32)
+
+    def loss(scales, style_index):
+        trainer = training.StyleTrainer(net, objective, grams, scales)
+        style = np.eye(2, dtype=np.float32)[[style_index] * 2]
+        out = trainer((content, style))
+        return float(keras.ops.convert_to_numpy(trainer.compute_loss(x=(content, style, ramp), y_pred=out)))
+
+    unscaled = loss(None, 0)
+    assert loss([1.0, 1.0], 0) == pytest.approx(unscaled)
+    assert loss([1.0, 0.0], 0) == pytest.approx(unscaled)  # the other style's scale plays no part
+    style_term = unscaled - loss([0.0, 1.0], 0)
+    assert style_term > 0
+    assert loss([3.0, 1.0], 0) == pytest.approx(unscaled + 2 * style_term, rel=1e-4)
+
+    assert Recipe(styles=styles, photos=str(photos)).scales().tolist() == [1.0, 1.0]
+    for bad in ([1.0], [1.0, -1.0]):
+        with pytest.raises(ValueError, match="one per style"):
+            training.train(Recipe(styles=styles, photos=str(photos), style_scales=bad), tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # refused before anything was written
 
 
 def test_recipe_change_is_refused(tmp_path, folders):
