@@ -326,6 +326,7 @@ class Monitor(keras.callbacks.Callback):
         self.steps, self.save_every, self.render_every, self.log_every = steps, save_every, render_every, log_every
         self.log = log
         self.last_save = time.monotonic()
+        self.stop_requested: str | None = None  # a signal's name: stop after this batch and save
         self.losses: list[float] = []
         self.writer = _summary_writer(run_dir / "tensorboard")
 
@@ -352,8 +353,8 @@ class Monitor(keras.callbacks.Callback):
             self.render(step)
         if time.monotonic() - self.last_save >= self.save_every:
             self.save(step)
-        if step >= self.steps:
-            self.model.stop_training = True
+        if step >= self.steps or self.stop_requested:
+            self.model.stop_training = True  # on_train_end saves
         if self.deadline is not None and time.monotonic() >= self.deadline and not self.model.stop_training:
             self.log(f"\ntime limit reached at step {step}: saving and stopping")
             self.model.stop_training = True  # on_train_end saves
@@ -512,21 +513,36 @@ def compile_and_restore(trainer: keras.Model, run_dir: Path, learning_rate: floa
 
 
 def fit_saving_on_interrupt(trainer: keras.Model, data, monitor: Monitor, run_dir: Path, log=print) -> int:
-    """:func:`fit`; Ctrl-C or SIGTERM (`timeout`, schedulers) saves a checkpoint first. Returns the step."""
-    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    """:func:`fit`; Ctrl-C or SIGTERM (`timeout`, schedulers) saves a checkpoint first. Returns the step.
+
+    The first signal asks the monitor to stop after the batch in progress, so the checkpoint is
+    taken between steps: on JAX a step interrupted midway has handed its variables' buffers to the
+    compiled function, and nothing could be read back from them. A second signal stops at once
+    (the last periodic checkpoint stands if that one cannot be written). Either way the run ends
+    in KeyboardInterrupt, so a command line reports it as interrupted.
+    """
+    def request_stop(signum, frame):
+        if monitor.stop_requested:
+            raise KeyboardInterrupt
+        monitor.stop_requested = signal.Signals(signum).name
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         fit(trainer, data, [monitor])
     except KeyboardInterrupt:
-        monitor.save(monitor.step())
-        log(f"\ninterrupted: saved step {monitor.step()} to {run_dir}")
+        try:
+            monitor.save(monitor.step())
+            log(f"\ninterrupted: saved step {monitor.step()} to {run_dir}")
+        except RuntimeError as error:
+            log(f"\ninterrupted inside a step; the last checkpoint in {run_dir} stands ({error})")
         raise
     finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if monitor.stop_requested:  # on_train_end has saved
+        log(f"\n{monitor.stop_requested}: saved step {monitor.step()} to {run_dir}")
+        raise KeyboardInterrupt
     return monitor.step()
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def init_from_run(transformer: keras.Model, base_run) -> int:

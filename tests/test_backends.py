@@ -45,3 +45,49 @@ def test_training_distillation_and_gatys_run_on_jax(tmp_path):
     assert result["backend"] == "jax" and result["step"] == 3 and result["distilled"] == 2
     assert result["gatys"][1] < result["gatys"][0]
     assert (tmp_path / "run" / "state.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_sigterm_saves_a_checkpoint_between_steps(tmp_path, backend):
+    """`timeout` and schedulers stop training with SIGTERM: the run saves the step it reached and says so.
+
+    On JAX a signal that lands inside a step used to find the variables' buffers donated to the
+    compiled function, and the save on the way out failed (RuntimeError: Array has been deleted).
+    """
+    if backend == "jax":
+        pytest.importorskip("jax")
+    import json
+    import signal
+    import time
+
+    import numpy as np
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    run = tmp_path / "run"
+    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convert.cli", "train", "--photos", str(photos), "--styles", str(photos / "p0.png"),
+         "--run", str(run), "--steps", "1000000", "--batch", "2", "--crop", "32", "--scale", "40",
+         "--widths", "4", "8", "8", "--residual-blocks", "1", "--save-every-min", "1000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        log = run / "log.jsonl"
+        while not (log.exists() and len(log.read_text().splitlines()) >= 3):  # 30 steps or more
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-3000:]
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    state = json.loads((run / "state.json").read_text())
+    assert state["step"] >= 30 and f"SIGTERM: saved step {state['step']} to" in out + err
+    assert (run / state["weights"]).exists() and (run / state["optimizer"]).exists()
