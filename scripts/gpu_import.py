@@ -10,6 +10,9 @@ committed runs again.
 * The session's first and last renders and the log go to ``docs/training/<run>-gpu-<date>/``.
 * ``gatys.tar.gz`` (references, when the session computed any) is merged into the evaluation cache.
 
+An archive may come in parts, ``NAME.tar.gz.part-aa``, ``-ab``, ... (a device call returns files
+of at most 16 MiB): they are joined in a scratch folder, OUTDIR itself is only read.
+
 Usage: python scripts/gpu_import.py OUTDIR [--adain W] [--date YYYY-MM-DD] [--dry-run] [--force]
 """
 
@@ -73,6 +76,22 @@ def import_run(archive: Path, name: str, destination: Path, docs: Path, data_her
         return summary
 
 
+def joined(outdir: Path, scratch: Path) -> Path:
+    """A folder holding OUTDIR's archives whole: ``outdir`` itself, or ``scratch`` when some came in parts."""
+    parts = sorted(outdir.glob("*.tar.gz.part-*"))
+    if not parts:
+        return outdir
+    for archive in outdir.glob("*.tar.gz"):
+        (scratch / archive.name).symlink_to(archive.resolve())
+    for part in parts:
+        name = part.name[: part.name.index(".part-")]
+        if (outdir / name).exists():
+            raise SystemExit(f"{outdir}: both {name} and parts of it")
+        with open(scratch / name, "ab") as whole:
+            whole.write(part.read_bytes())
+    return scratch
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path, help="the OUTDIR that scripts/gpu_train.sh wrote")
@@ -86,6 +105,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.outdir.is_dir():
         parser.error(f"{args.outdir}: no such folder")
+    with tempfile.TemporaryDirectory() as scratch:
+        args.outdir = joined(args.outdir, Path(scratch))
+        return _import(parser, args)
+
+
+def _import(parser, args) -> int:
     adain = sorted(args.outdir.glob("adain-w*.tar.gz"))
     if args.adain is not None:
         adain = [a for a in adain if a.name == f"adain-w{args.adain}.tar.gz"]

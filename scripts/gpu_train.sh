@@ -4,7 +4,8 @@
 #   * AdaIN decoders at the style weights ADAIN_WEIGHTS (deepstyle adain-train), four paintings held out,
 #   * Gatys-300 references for the evaluation (scripts/gatys_references.py), in SHARDS processes,
 # all at once on the one GPU. Every run is stopped with SIGTERM at the deadline, which saves its
-# checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files.
+# checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files, split into
+# 15 MiB parts (NAME.tar.gz.part-aa, -ab, ...) since a device call returns no file over 16 MiB.
 #
 # Each session continues the committed runs (RESUME=1, the default): checkpoints/gallery and
 # checkpoints/adain are copied in and resumed, so the few minutes of each lent GPU add up. Bring the
@@ -14,12 +15,15 @@
 # and the 2-core CPU computes them between sessions (scripts/gatys_references.py, 8-14 minutes each).
 #
 # Data comes in the two parts scripts/pack_training_data.py writes, because one device call carries
-# at most 64 MiB with the repository: FIXED (default .gpufixed: vgg16.npz, styles/) and Keras's
-# wheels (.whl/) travel with a first call that only lands them (the warm machine keeps them), DATA
-# (default .gpudata: photos/, paintings/, photos-val/) with the second, which runs this script:
-#   device run, carry [".gpufixed", ".whl"]:  du -sh .gpufixed .whl
-#   device run, carry [".gpudata"] (at once): BUDGET=420 OUTDIR=$OUT scripts/gpu_train.sh
-# (a 15-minute device budget: a few minutes to start the machine, about 9 for this call, timeout_s 540)
+# at most 64 MiB with the repository: FIXED (default .gpufixed: vgg16.npz, styles/) travels with a
+# first call that only lands it (the warm machine kept it for the later calls, 2026-11-26), DATA
+# (default .gpudata: photos/, paintings/, photos-val/) with the second, which runs this script.
+# Keras's wheels (.whl/) must travel with the call that uses them: a path carried by one call and
+# not named by the next was gone there (.whl and .gpudata were; .gpufixed stayed).
+#   device run, carry [".gpufixed", ".whl"]:          du -sh .gpufixed .whl
+#   device run, carry [".gpudata", ".whl"] (at once): BUDGET=480 OUTDIR=$OUT scripts/gpu_train.sh
+# (a 15-minute budget, 2026-11-26: the first call, start included, took 28 s; this one 491 s at
+# timeout_s 600; the machine stays warm only 30 s between calls)
 set -u
 cd "$(dirname "$0")/.."
 DATA=${DATA:-.gpudata}
@@ -39,7 +43,8 @@ CROP=${CROP:-256}
 STYLE_SCALES=${STYLE_SCALES-1.23 1.64 2.24 1.0 1.63 2.28 3.5 1.24 1.0 2.09 1.72 1.0}
 BATCH=${BATCH:-8}
 # Training stops itself (and saves) this long after start-up; `timeout` is only the backstop.
-TRAIN_MIN=$(awk "BEGIN {print ($BUDGET - 90) / 60}")
+# (Loading 1,100 photos and compiling took over 90 s on the H100; SIGTERM at BUDGET also saves.)
+TRAIN_MIN=$(awk "BEGIN {print ($BUDGET - 150) / 60}")
 PY=${PY:-python3}
 HOLDOUT="van_gogh_starry_night_1889.jpg hokusai_great_wave_c1831.jpg munch_the_scream_1893.jpg kandinsky_composition_vii_1913.jpg"
 for need in "$FIXED/vgg16.npz" "$FIXED/styles" "$DATA/photos" "$DATA/paintings" "$DATA/photos-val"; do
@@ -67,6 +72,16 @@ if [ "$RESUME" = 1 ]; then  # continue the committed runs (their recipes name th
   for d in "$WORK"/gallery "$WORK"/adain-w*; do [ -d "$d" ] && echo "resuming $d from step $(grep -o '"step": [0-9]*' "$d/state.json" | grep -o '[0-9]*$')"; done
 fi
 
+pack() {  # archive, paths under WORK...: OUTDIR/archive, or its 15 MiB parts when larger
+  local archive=$1; shift
+  tar -C "$WORK" -czf "$WORK/$archive" "$@"
+  if [ "$(stat -c %s "$WORK/$archive")" -gt $((15 * 1024 * 1024)) ]; then
+    split -b 15m "$WORK/$archive" "$OUTDIR/$archive.part-"
+  else
+    cp "$WORK/$archive" "$OUTDIR/"
+  fi
+}
+
 start=$(date +%s)
 run() {  # name, command...: run in the background under the deadline, log to WORK/logs/name.log
   local name=$1; shift
@@ -91,10 +106,10 @@ wait
 echo "all stopped after $(( $(date +%s) - start )) s"
 for name in gallery $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done); do
   tr '\r' '\n' < "$WORK/logs/$name.log" | grep -v '^\s*$' | grep -E 'step [0-9]+:|error|Error|saved|trained' | tail -8
-  tar -C "$WORK" -czf "$OUTDIR/$name.tar.gz" "$name"
+  pack "$name.tar.gz" "$name"
 done
 [ "$SHARDS" -gt 0 ] && tail -n 3 "$WORK"/logs/gatys-*.log
-ls "$WORK"/gatys-*.json >/dev/null 2>&1 && tar -C "$WORK" -czf "$OUTDIR/gatys.tar.gz" $(cd "$WORK" && ls gatys-*.json)
+ls "$WORK"/gatys-*.json >/dev/null 2>&1 && pack gatys.tar.gz $(cd "$WORK" && ls gatys-*.json)
 for f in "$WORK"/logs/*.log; do tr '\r' '\n' < "$f" | grep -v '━' > "$f.txt"; done
 tar -C "$WORK/logs" -czf "$OUTDIR/logs.tar.gz" $(cd "$WORK/logs" && ls *.txt)
 ls -la "$OUTDIR"

@@ -2,16 +2,17 @@
 
 A lent GPU machine receives at most 64 MiB a call, the repository's tracked files included (about
 32 MB, most of it the committed checkpoints that the session resumes), and the photos (146 MB) and
-the VGG16 weights (59 MB) do not fit. The device keeps what one call carried for the next call on
-the same warm machine, so the data travel in two parts, each under the limit (this script adds them
-up and fails if one is not):
+the VGG16 weights (59 MB) do not fit. The warm machine kept FIXED, carried by one call, for the
+next calls (seen 2026-11-26; a path carried by one call and not named by the next was gone there
+for .whl/ and .gpudata/), so the data travel in two parts, each under the limit (this script adds
+them up and fails if one is not):
 
 * FIXED (default .gpufixed/, carried by the first call with .whl/): vgg16.npz, the VGG16
   convolutions up to relu5_1 (the deepest tap any objective here uses) rounded to float16 (half the
   size; the rounding changes a weight by at most 1 part in 2048), and styles/, byte-for-byte copies
   of the gallery paintings. Point $DEEPSTYLE_VGG_WEIGHTS at vgg16.npz there and here alike, so both
   machines evaluate with the very same loss network.
-* OUT (default .gpudata/, carried by the second call, which trains): photos/ and paintings/, each
+* OUT (default .gpudata/, carried by the second call, which trains, with .whl/ again): photos/ and paintings/, each
   image with its longer side SCALE (the scale training sees them at, so nothing is lost that
   training would use), JPEG at QUALITY, at most --max-photos photos; and photos-val/, the first
   --val-photos validation photos byte-for-byte (the renders use a few).
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
     print(f"{n} photos, {m} paintings and {args.val_photos} validation photos in {out}; vgg16.npz and styles in {fixed}")
     repo = tracked_bytes()
     calls = {f"first call (carry {fixed}, {args.wheels})": repo + folder_bytes(fixed, args.wheels),
-             f"second call (carry {out})": repo + folder_bytes(out)}
+             f"second call (carry {out}, {args.wheels})": repo + folder_bytes(out, args.wheels)}
     for name, size in calls.items():
         print(f"{name}: {size / 2**20:.1f} MiB with the repository's {repo / 2**20:.1f} MiB (limit {LIMIT / 2**20:.0f})")
     if max(calls.values()) > LIMIT:

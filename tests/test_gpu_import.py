@@ -85,3 +85,20 @@ def test_import_asks_which_adain_run(tmp_path, capsys):
     assert gpu_import.main([str(out), "--adain", "5", "--checkpoints", str(tmp_path / "c"),
                             "--docs", str(tmp_path / "d"), "--dry-run"]) == 0
     assert not (tmp_path / "c").exists()  # a dry run changes nothing
+
+
+def test_import_joins_an_archive_that_came_in_parts(tmp_path):
+    """A device call returns files of at most 16 MiB, so gpu_train.sh splits bigger archives."""
+    out, checkpoints, docs = tmp_path / "out", tmp_path / "checkpoints", tmp_path / "docs"
+    out.mkdir()
+    pack_run(out, "gallery", 300, {"photos": "d/photos", "styles": ["f/styles/a.jpg"]}, renders=[300])
+    whole = (out / "gallery.tar.gz").read_bytes()
+    (out / "gallery.tar.gz").unlink()
+    for i, start in enumerate(range(0, len(whole), 100)):
+        (out / f"gallery.tar.gz.part-a{chr(97 + i)}").write_bytes(whole[start: start + 100])
+    assert i >= 2
+    before = sorted(p.name for p in out.iterdir())
+    assert gpu_import.main([str(out), "--checkpoints", str(checkpoints), "--docs", str(docs)]) == 0
+    assert json.loads((checkpoints / "gallery" / "state.json").read_text())["step"] == 300
+    assert (checkpoints / "gallery" / "transformer-0000300.weights.h5").read_bytes() == b"weights 300"
+    assert sorted(p.name for p in out.iterdir()) == before  # OUTDIR is only read
