@@ -7,7 +7,8 @@ committed runs again.
   machine's packed copy back to ``--data-here`` (default ../shared/data), so the run resumes and
   evaluates here; older checkpoint files are removed. A run that is not past the committed step is
   refused (a session that started afresh would otherwise replace a longer run) unless --force.
-* The session's first and last renders and the log go to ``docs/training/<run>-gpu-<date>/``.
+* The session's first and last renders (at most 1,600 px wide) and the log go to
+  ``docs/training/<run>-gpu-<date>/``.
 * ``gatys.tar.gz`` (references, when the session computed any) is merged into the evaluation cache.
 
 An archive may come in parts, ``NAME.tar.gz.part-aa``, ``-ab``, ... (a device call returns files
@@ -28,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RENDER_WIDTH = 1600  # px: renders kept in docs/ are shrunk to this
 
 
 def relocate(value, new_root: str):
@@ -71,9 +73,21 @@ def import_run(archive: Path, name: str, destination: Path, docs: Path, data_her
         if new_renders:
             docs.mkdir(parents=True, exist_ok=True)
             for render in dict.fromkeys([new_renders[0], new_renders[-1]]):
-                shutil.copy2(render, docs / render.name)
+                shrink(render, docs / render.name)
             shutil.copy2(run / "log.jsonl", docs / "log.jsonl")
         return summary
+
+
+def shrink(render: Path, destination: Path, width: int = RENDER_WIDTH) -> None:
+    """Copy a render, at most ``width`` pixels wide (the repository travels with every device call)."""
+    from PIL import Image
+
+    with Image.open(render) as im:
+        if im.width <= width:
+            shutil.copy2(render, destination)
+            return
+        im.convert("RGB").resize((width, round(im.height * width / im.width)), Image.LANCZOS).save(
+            destination, quality=85)
 
 
 def joined(outdir: Path, scratch: Path) -> Path:

@@ -6,6 +6,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("gpu_import", ROOT / "scripts" / "gpu_import.py")
@@ -22,8 +23,9 @@ def pack_run(outdir: Path, name: str, step: int, recipe: dict, renders: list[int
                                                 "optimizer": f"optimizer-{step:07d}.npz"}))
     (run / "recipe.json").write_text(json.dumps(recipe))
     (run / "log.jsonl").write_text('{"step": 10, "loss": 5.0}\n')
-    for r in renders:
-        (run / "renders" / f"step-{r:07d}.jpg").write_bytes(b"jpeg %d" % r)
+    for r in renders:  # the last one as wide as a 12-style grid
+        width = 2400 if r == max(renders) else 40
+        Image.new("RGB", (width, 30), (r % 256, 90, 160)).save(run / "renders" / f"step-{r:07d}.jpg")
     with tarfile.open(outdir / f"{name}.tar.gz", "w:gz") as tar:
         tar.add(run, arcname=name)
 
@@ -50,6 +52,10 @@ def test_import_moves_runs_home(tmp_path):
     assert recipe == {"photos": "../shared/data/photos", "styles": ["../shared/data/styles/a.jpg"], "crop": 256}
     renders = docs / "training" / "gallery-gpu-2026-12-01"
     assert sorted(p.name for p in renders.iterdir()) == ["log.jsonl", "step-0000150.jpg", "step-0000300.jpg"]
+    with Image.open(renders / "step-0000300.jpg") as im:  # shrunk: the repository travels to the GPU
+        assert im.size == (gpu_import.RENDER_WIDTH, 20)
+    with Image.open(renders / "step-0000150.jpg") as im:
+        assert im.size == (40, 30)
     adain = json.loads((checkpoints / "adain" / "recipe.json").read_text())
     assert adain["styles"] == ["../shared/data/paintings", "../shared/data/styles"]
     assert json.loads((checkpoints / "adain" / "state.json").read_text())["step"] == 40
