@@ -376,8 +376,9 @@ def run_train(args) -> int:
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")
 
-    if args.base is None and args.style_scales is not None and len(args.style_scales) != len(styles):
-        raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} styles")
+    if args.style_scales is not None and len(args.style_scales) != len(styles):  # with --from: the new styles
+        raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} "
+                         f"{'new ' if args.base is not None else ''}styles")
 
     from . import networks
     from .losses import StyleObjective
@@ -398,8 +399,6 @@ def run_train(args) -> int:
         if any(v is not None for v in weights.values()):
             objective = dataclasses.replace(objective, **{k: v for k, v in weights.items() if v is not None})
         n_base = len(base.styles)
-        if args.style_scales is not None and len(args.style_scales) != len(styles):
-            raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} new styles")
         scales = list(base.style_scales or [1.0] * n_base) + list(args.style_scales or [1.0] * len(styles))
         recipe = dataclasses.replace(
             base, styles=list(base.styles) + [str(s) for s in styles], photos=str(args.photos), steps=args.steps,

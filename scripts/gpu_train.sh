@@ -4,8 +4,8 @@
 #   * AdaIN decoders at the style weights ADAIN_WEIGHTS (deepstyle adain-train), four paintings held out,
 #   * Gatys-300 references for the evaluation (scripts/gatys_references.py), in SHARDS processes,
 # all at once on the one GPU. Every run is stopped with SIGTERM at the deadline, which saves its
-# checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files, split into
-# 15 MiB parts (NAME.tar.gz.part-aa, -ab, ...) since a device call returns no file over 16 MiB.
+# checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files, one over
+# 15 MiB split into parts (NAME.tar.gz.part-aa, -ab, ...) since a device call returns no file over 16 MiB.
 #
 # Each session continues the committed runs (RESUME=1, the default): checkpoints/gallery and
 # checkpoints/adain are copied in and resumed, so the few minutes of each lent GPU add up. Bring the

@@ -383,6 +383,10 @@ def test_train_needs_one_style_scale_per_style(tmp_path, train_inputs):
                         "--style-scales", "1", "2", cwd=tmp_path)
     assert_one_line_error(proc, "--style-scales", "2 numbers for 1 styles")
     assert not (tmp_path / "run" / "recipe.json").exists()
+    # Fine-tuning: one number per new style, checked before the base run is loaded.
+    proc, _ = deepstyle("train", "--from", tmp_path / "base", "--photos", photos, "--styles", styles / "s.png",
+                        "--run", tmp_path / "run", "--style-scales", "1", "2", cwd=tmp_path)
+    assert_one_line_error(proc, "--style-scales", "2 numbers for 1 new styles")
 
 
 def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
