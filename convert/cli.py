@@ -344,8 +344,15 @@ def run_eval(args) -> int:
     print(f"wrote {args.output}: {overall['pairs']} pairs, style loss {100 * overall['style_fraction']:.0f}% "
           f"of the photo's (worst {100 * overall['max_style_fraction']:.0f}%)"
           + (f", {overall['ratio_to_gatys']:.2f}x Gatys-{args.gatys_steps} on {overall['gatys_pairs']} pairs"
-             if "ratio_to_gatys" in overall else ""))
+             if "ratio_to_gatys" in overall else "")
+          + (f"; Gatys reached the network's loss after {_evaluations(overall['gatys_steps_to_match_median'])} "
+             f"of its {args.gatys_steps} L-BFGS evaluations (median of {overall['gatys_trajectories']} pairs)"
+             if "gatys_steps_to_match_median" in overall else ""))
     return 0
+
+
+def _evaluations(steps: int | None) -> str:
+    return "more than all" if steps is None else str(steps)
 
 
 def style_files(paths: list[Path]) -> list[Path]:

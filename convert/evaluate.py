@@ -91,10 +91,28 @@ def gatys_reference(photo_path, style_path, size: int, steps: int, objective: St
         reference["content_plus_style"] = (objective.content_weight * reference["content"]
                                            + objective.style_weight * reference["style"])
         reference["seconds"] = round(time.perf_counter() - start, 1)
+        reference["trajectory"] = trajectory(result.history, objective)
         cache.put(key, reference)
         log(f"gatys {Path(photo_path).name} x {Path(style_path).stem}: "
             f"{reference['content_plus_style']:.3f} in {reference['seconds']} s")
     return reference
+
+
+def trajectory(history: list[dict], objective: StyleObjective) -> list[float]:
+    """The lowest content + style loss reached after each of an optimisation's evaluations (5
+    significant digits): with it, a network's loss converts to the number of L-BFGS steps that
+    Gatys needs to reach it, the comparison of Johnson et al. (2016, Sec. 4.1, Fig. 5)."""
+    best, out = np.inf, []
+    for terms in history:
+        best = min(best, objective.content_weight * terms["content"] + objective.style_weight * terms["style"])
+        out.append(float(f"{best:.5g}"))
+    return out
+
+
+def steps_to_match(trajectory: list[float], loss: float) -> int | None:
+    """How many Gatys evaluations it took to get content + style down to ``loss`` (None: it never did),
+    equal within the trajectory's rounding (1 in 10^4)."""
+    return next((n for n, value in enumerate(trajectory, 1) if value <= loss * (1 + 1e-4)), None)
 
 
 def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path], styles: list[Path],
@@ -138,6 +156,9 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
                     pair["gatys"] = reference
                     pair["ratio_to_gatys"] = terms["content_plus_style"] / max(reference["content_plus_style"],
                                                                                1e-12)
+                    if "trajectory" in reference:
+                        pair["gatys_steps_to_match"] = steps_to_match(reference["trajectory"],
+                                                                      terms["content_plus_style"])
             pairs.append(pair)
     return {"size": size, "objective": objective.as_dict(), "gatys_steps": gatys_steps,
             "photos": [Path(p).name for p in photos], "styles": [Path(s).stem for s in styles],
@@ -166,6 +187,12 @@ def summarise(pairs: list[dict]) -> dict:
             ref = np.mean([r["gatys"]["content_plus_style"] for r in with_ref])
             out.update(gatys_pairs=len(with_ref), gatys_content_plus_style=float(ref),
                        ratio_to_gatys=float(net / ref))
+        matched = [r["gatys_steps_to_match"] for r in with_ref if "gatys_steps_to_match" in r]
+        if matched:
+            # None (Gatys never got as low within its steps) sorts above every count
+            ranked = sorted(matched, key=lambda n: float("inf") if n is None else n)
+            out.update(gatys_trajectories=len(matched), gatys_steps_to_match_median=ranked[(len(ranked) - 1) // 2],
+                       gatys_steps_to_match_range=[ranked[0], ranked[-1]])
         return out
 
     styles = sorted({p["style"] for p in pairs}, key=[p["style"] for p in pairs].index)

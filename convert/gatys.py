@@ -30,6 +30,7 @@ class Result:
     initial_losses: dict
     evaluations: int
     seconds: float
+    history: list  # the unweighted terms and total after each evaluation, in order
 
 
 def _value_and_grad(objective: StyleObjective, extractor, content_features, style_targets):
@@ -156,4 +157,4 @@ def stylize(
     final = best["terms"]
     if preserve_color:
         image = color.preserve_color(original, image)
-    return Result(image, final, history[0], len(history), seconds)
+    return Result(image, final, history[0], len(history), seconds, history)

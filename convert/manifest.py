@@ -73,6 +73,8 @@ def style_evaluation(results: dict) -> dict:
                  "style": round(block["style"], 4), "style_fraction": round(block["style_fraction"], 4)}
         if "ratio_to_gatys" in block:
             entry.update(ratio_to_gatys=round(block["ratio_to_gatys"], 3), gatys_pairs=block["gatys_pairs"])
+        if "gatys_steps_to_match_median" in block:
+            entry["gatys_steps_to_match"] = block["gatys_steps_to_match_median"]
         out[stem] = entry
     return out
 

@@ -40,8 +40,14 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
     for pair in with_ref:  # the optimiser does better than doing nothing
         assert pair["gatys"]["content_plus_style"] < pair["network"]["content_plus_style"]
         assert pair["ratio_to_gatys"] > 1
+        trajectory = pair["gatys"]["trajectory"]
+        assert len(trajectory) == 8 and trajectory == sorted(trajectory, reverse=True)
+        assert trajectory[-1] == pytest.approx(pair["gatys"]["content_plus_style"], rel=1e-4)
+        # Gatys starts from the photo, which is what the identity network returns: matched at once
+        assert pair["gatys_steps_to_match"] == 1
     overall = result["summary"]["overall"]
     assert overall["pairs"] == 4 and overall["gatys_pairs"] == 2
+    assert overall["gatys_trajectories"] == 2 and overall["gatys_steps_to_match_median"] == 1
     assert set(result["summary"]["per_style"]) == {"stripes", "red"}
 
     # Second run: every reference comes from the cache file.
@@ -50,6 +56,30 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
                               cache=evaluate.GatysCache(tmp_path / "cache.json"), log=messages.append)
     assert messages == [] and again["summary"] == result["summary"]
     assert len(json.loads((tmp_path / "cache.json").read_text())) == 2
+
+
+def test_steps_to_match_reads_the_best_loss_so_far():
+    objective = StyleObjective(content_weight=1.0, style_weight=10.0)
+    history = [{"content": 0.0, "style": 1.0}, {"content": 0.5, "style": 0.2},  # 10, 2.5
+               {"content": 3.0, "style": 0.5}, {"content": 0.4, "style": 0.1}]  # 8 (a worse try), 1.4
+    trajectory = evaluate.trajectory(history, objective)
+    assert trajectory == [10.0, 2.5, 2.5, 1.4]
+    assert evaluate.steps_to_match(trajectory, 12.0) == 1
+    assert evaluate.steps_to_match(trajectory, 3.0) == 2
+    assert evaluate.steps_to_match(trajectory, 1.4) == 4
+    assert evaluate.steps_to_match(trajectory, 1.0) is None  # never that low
+
+
+def test_summary_of_steps_to_match_counts_never_as_the_most():
+    def pair(steps):
+        return {"style": "s", "network": {"content": 1.0, "style": 0.1, "content_plus_style": 3.0},
+                "style_fraction": 0.2, "gatys": {"content_plus_style": 1.0}, "gatys_steps_to_match": steps}
+
+    rows = [pair(40), pair(None), pair(10)] + [{**pair(0), "gatys": {"content_plus_style": 1.0}}]
+    del rows[-1]["gatys_steps_to_match"]  # a reference cached before trajectories were kept
+    overall = evaluate.summarise(rows)["overall"]
+    assert overall["gatys_pairs"] == 4 and overall["gatys_trajectories"] == 3
+    assert overall["gatys_steps_to_match_median"] == 40 and overall["gatys_steps_to_match_range"] == [10, None]
 
 
 def test_a_network_that_paints_scores_a_lower_style_fraction(files):

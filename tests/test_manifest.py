@@ -160,3 +160,19 @@ def test_arbitrary_style_models_are_shipped_within_four_megabytes(shipped):
         assert (ROOT / encoder["recipe"]["run"] / "state.json").exists()
         assert encoder["trained"]["steps"] == json.loads((ROOT / encoder["recipe"]["run"] / "state.json").read_text())["step"]
     assert decoder["recipe"]["holdout"]  # the styles it never trained on are recorded
+
+
+def test_style_evaluation_carries_the_gatys_step_count_and_the_schema_takes_it(shipped):
+    block = {"pairs": 40, "content": 1.0, "style": 0.1, "style_fraction": 0.2, "ratio_to_gatys": 5.5,
+             "gatys_pairs": 2, "gatys_trajectories": 2, "gatys_steps_to_match_median": 37}
+    results = {"size": 384, "summary": {"per_style": {"a": block, "b": {**block, "gatys_steps_to_match_median": None},
+                                                      "c": {k: v for k, v in block.items() if "match" not in k}}}}
+    figures = manifest.style_evaluation(results)
+    assert figures["a"]["gatys_steps_to_match"] == 37 and figures["b"]["gatys_steps_to_match"] is None
+    assert "gatys_steps_to_match" not in figures["c"]  # references cached before trajectories were kept
+    changed = copy.deepcopy(shipped)
+    changed["styles"][0]["evaluation"] = figures["b"]
+    manifest.validate(changed)
+    changed["styles"][0]["evaluation"]["gatys_steps_to_match"] = "many"
+    with pytest.raises(ValueError):
+        manifest.validate(changed)

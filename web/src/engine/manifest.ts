@@ -35,6 +35,8 @@ export interface StyleEvaluation {
   style_fraction?: number;
   ratio_to_gatys?: number;
   gatys_pairs?: number;
+  /** median L-BFGS evaluations Gatys needed to reach the network's loss; null: more than it ran */
+  gatys_steps_to_match?: number | null;
 }
 
 export interface StyleEntry {
