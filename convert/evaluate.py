@@ -53,14 +53,21 @@ class GatysCache:
         return self.entries.get(key)
 
     def put(self, key, value):
-        self.entries[key] = value
-        if self.path:
+        self.merge({key: value})
+
+    def merge(self, entries: dict, write: bool = True) -> int:
+        """Add ``entries`` (another cache's, say from a GPU session or a parallel shard); returns how
+        many keys were new. ``write=False`` only counts."""
+        new = len(set(entries) - set(self.entries))
+        self.entries.update(entries)
+        if self.path and write:
             if self.path.exists():  # keep what another process added meanwhile
                 self.entries = {**json.loads(self.path.read_text()), **self.entries}
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
             tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
             os.replace(tmp, self.path)
+        return new
 
 
 def _scores(terms: dict, objective: StyleObjective) -> dict:

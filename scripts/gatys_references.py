@@ -33,13 +33,12 @@ def main(argv=None) -> int:
                         help="merge cache files: the first is written, the rest read")
     args = parser.parse_args(argv)
     if args.merge:
+        from convert.evaluate import GatysCache
+
         out, *inputs = args.merge
-        merged = json.loads(out.read_text()) if out.exists() else {}
-        for path in inputs:
-            merged.update(json.loads(path.read_text()))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
-        print(f"{out}: {len(merged)} references")
+        cache = GatysCache(out)
+        new = cache.merge({k: v for path in inputs for k, v in json.loads(path.read_text()).items()})
+        print(f"{out}: {len(cache.entries)} references, {new} new")
         return 0
     if not (args.photos and args.styles and args.cache):
         parser.error("--photos, --styles and --cache are required")

@@ -142,16 +142,14 @@ def _import(parser, args) -> int:
         print(import_run(archive, name, args.checkpoints / kept, args.docs / "training" / f"{kept}-gpu-{args.date}",
                          args.data_here, args.dry_run, args.force))
     if (args.outdir / "gatys.tar.gz").exists():
-        cache = args.docs / "eval" / "gatys_cache.json"
-        merged = json.loads(cache.read_text()) if cache.exists() else {}
-        count = len(merged)
+        sys.path.insert(0, str(ROOT))
+        from convert.evaluate import GatysCache
+
+        cache = GatysCache(args.docs / "eval" / "gatys_cache.json")
         with tarfile.open(args.outdir / "gatys.tar.gz") as tar:
-            for member in tar.getmembers():
-                if member.isfile() and member.name.endswith(".json"):
-                    merged.update(json.load(tar.extractfile(member)))
-        print(f"gatys.tar.gz: {len(merged) - count} new references -> {cache}")
-        if not args.dry_run:
-            cache.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+            shards = [json.load(tar.extractfile(m)) for m in tar.getmembers() if m.isfile() and m.name.endswith(".json")]
+        new = cache.merge({k: v for shard in shards for k, v in shard.items()}, write=not args.dry_run)
+        print(f"gatys.tar.gz: {new} new references -> {cache.path}")
     return 0
 
 

@@ -108,3 +108,36 @@ def test_import_joins_an_archive_that_came_in_parts(tmp_path):
     assert json.loads((checkpoints / "gallery" / "state.json").read_text())["step"] == 300
     assert (checkpoints / "gallery" / "transformer-0000300.weights.h5").read_bytes() == b"weights 300"
     assert sorted(p.name for p in out.iterdir()) == before  # OUTDIR is only read
+
+
+def test_gatys_references_are_merged_into_the_cache_and_a_dry_run_writes_nothing(tmp_path):
+    out, docs = tmp_path / "out", tmp_path / "docs"
+    (out / "work").mkdir(parents=True)
+    cache = docs / "eval" / "gatys_cache.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({"old": {"content_plus_style": 1.0}, "both": {"content_plus_style": 2.0}}))
+    for shard, entries in enumerate(({"both": {"content_plus_style": 2.0}, "new1": {"content_plus_style": 3.0}},
+                                     {"new2": {"content_plus_style": 4.0}})):
+        (out / "work" / f"gatys-{shard}.json").write_text(json.dumps(entries))
+    with tarfile.open(out / "gatys.tar.gz", "w:gz") as tar:
+        for shard in (0, 1):
+            tar.add(out / "work" / f"gatys-{shard}.json", arcname=f"gatys-{shard}.json")
+    args = [str(out), "--checkpoints", str(tmp_path / "checkpoints"), "--docs", str(docs)]
+    before = cache.read_text()
+    assert gpu_import.main(args + ["--dry-run"]) == 0 and cache.read_text() == before
+    assert gpu_import.main(args) == 0
+    assert sorted(json.loads(cache.read_text())) == ["both", "new1", "new2", "old"]
+
+
+def test_gatys_references_merge_keeps_what_the_output_had(tmp_path):
+    import subprocess
+    import sys
+
+    out, a, b = tmp_path / "cache.json", tmp_path / "a.json", tmp_path / "b.json"
+    out.write_text(json.dumps({"kept": {"x": 1}}))
+    a.write_text(json.dumps({"a": {"x": 2}}))
+    b.write_text(json.dumps({"b": {"x": 3}, "kept": {"x": 1}}))
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gatys_references.py"), "--merge", str(out), str(a),
+                           str(b)], capture_output=True, text=True, check=True)
+    assert "3 references, 2 new" in done.stdout
+    assert json.loads(out.read_text()) == {"a": {"x": 2}, "b": {"x": 3}, "kept": {"x": 1}}
