@@ -43,6 +43,7 @@ export interface AdainOptions {
   contentMoments?: Moments;
   onProgress?: StylizeOptions['onProgress'];
   onRetry?: StylizeOptions['onRetry'];
+  signal?: StylizeOptions['signal'];
 }
 
 const MULTIPLE = 8;

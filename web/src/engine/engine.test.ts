@@ -6,10 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { abandonBackend, backendOrder, ContextLostError, initBackend, isContextLost, lastLossCause, lossOr, recoverBackend, whenContextLost } from './backend';
 import { adaptSide } from './live';
+import { painterWithin, VideoError } from './video';
 import { preserveColor, preservePixel } from './color';
 import { ManifestError, parseManifest, styleVector } from './manifest';
 import { fetchVerified, loadModel, ModelLoadError } from './models';
-import { isResourceError, MIN_TILE, stylize } from './stylize';
+import { isAbort, isResourceError, MIN_TILE, stylize } from './stylize';
 import { findNormLayers, PooledMoments } from './statistics';
 import { planTiles, TileBlender, tileCores, tileWeights } from './tiles';
 import { fitSize, sniff } from '../ui/photo';
@@ -276,6 +277,19 @@ describe('live loop', () => {
   });
 });
 
+describe('video', () => {
+  it('waits for a painter instead of encoding unpainted frames, within a limit and until cancelled', async () => {
+    let ready: (() => null) | null = null;
+    const painter = () => ready;
+    setTimeout(() => { ready = () => null; }, 120);
+    expect(await painterWithin(painter as never, 5_000)).toBe(ready);
+    const none = () => null;
+    await expect(painterWithin(none, 100)).rejects.toThrow(/not ready within 0.1 s/);
+    await expect(painterWithin(none, 5_000, AbortSignal.abort())).rejects.toThrow(VideoError);
+    await expect(painterWithin(none, 5_000, AbortSignal.abort())).rejects.toThrow('was cancelled');
+  });
+});
+
 describe('photo input', () => {
   it('recognises formats by their first bytes', () => {
     const bytes = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));
@@ -355,6 +369,36 @@ describe('models', () => {
     expect(isResourceError(new Error('Failed to compile fragment shader.'))).toBe(false);
     expect(isResourceError(new RangeError('Array buffer allocation failed'))).toBe(true);
     expect(MIN_TILE).toBe(128);
+    real.dispose();
+  }, 120_000);
+  it('stops between tiles when its signal is aborted, without leaking or learning a smaller tile', async () => {
+    await tf.setBackend('cpu');
+    const m = parseManifest(shipped());
+    const real = await loadModel('models', m, 'gallery', undefined, diskFetch());
+    const controller = new AbortController();
+    let passes = 0;
+    const graph = {
+      execute(inputs: Record<string, tf.Tensor>, outputs?: string) {
+        if (++passes === 3) controller.abort(); // a newer request arrives during the third pass
+        return real.graph.execute(inputs, outputs);
+      },
+    };
+    const watched = { ...real, entry: { ...real.entry, id: 'gallery-aborted' }, graph: graph as unknown as typeof real.graph };
+    const image = { width: 200, height: 100, data: new Uint8ClampedArray(200 * 100 * 4).map((_, i) => (i * 29) % 256) };
+    const vector = styleVector(m, 'the-scream');
+    const before = tf.memory().numTensors;
+    const progress: number[] = [];
+    const painting = stylize(watched, image, vector, { tile: 64, overlap: 8, signal: controller.signal, onProgress: (done) => progress.push(done) });
+    const error = await painting.then(() => null, (e) => e);
+    expect(isAbort(error)).toBe(true);
+    expect(passes).toBe(3); // nothing ran after the abort
+    expect(tf.memory().numTensors).toBe(before);
+    // A fresh call paints at the asked tile size: the abort taught it nothing.
+    passes = 0;
+    await stylize(watched, image, vector, { tile: 1024, statistics: 'tile' });
+    expect(passes).toBe(1);
+    await expect(stylize(real, image, vector, { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
+    expect(isAbort(new Error('Requested texture size'))).toBe(false);
     real.dispose();
   }, 120_000);
 });

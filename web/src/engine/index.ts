@@ -6,7 +6,7 @@ export { ManifestError, parseManifest, styleVector } from './manifest';
 export type { Manifest, ModelEntry, ModelFile, StyleEntry } from './manifest';
 export { fetchVerified, loadManifest, loadModel, ModelLoadError, sha256Hex } from './models';
 export type { Progress, StyleModel } from './models';
-export { isResourceError, MAX_SIDE, MIN_TILE, paintTensor, selfTest, stylize } from './stylize';
+export { isAbort, isResourceError, MAX_SIDE, MIN_TILE, paintTensor, selfTest, stylize } from './stylize';
 export type { RGBAImage, StylizeOptions, Survey } from './stylize';
 export { findNormLayers, PooledMoments } from './statistics';
 export type { Moments, NormLayer } from './statistics';
@@ -16,5 +16,5 @@ export { adainTensor, loadStyleStatistics, mixStatistics, styleStatistics, styli
 export type { AdainModels, AdainOptions, StyleStatistics } from './adain';
 export { adaptSide, LiveLoop } from './live';
 export type { FramePainter, LiveOptions, LiveStats } from './live';
-export { STEADY_KEEP, STEADY_MOTION, steadyFrame, stylizeVideo, VideoError } from './video';
+export { PAINTER_WAIT_MS, painterWithin, STEADY_KEEP, STEADY_MOTION, steadyFrame, stylizeVideo, VideoError } from './video';
 export type { VideoOptions, VideoResult } from './video';

@@ -134,10 +134,10 @@ export function coreMoments(features: tf.Tensor4D, tile: Tile, core: Tile): { va
 
 /**
  * Measure a feature map over the whole image, tile by tile: `features(k)` computes tile k's
- * features (inside tf.tidy). `onPass` is told after each tile.
+ * features (inside tf.tidy). `onPass` is told after each tile, and awaited.
  */
 export async function pooledMoments(tiles: Tile[], cores: Tile[],
-  features: (k: number) => tf.Tensor4D, onPass?: () => void): Promise<Moments> {
+  features: (k: number) => tf.Tensor4D, onPass?: () => void | Promise<void>): Promise<Moments> {
   let pool: PooledMoments | null = null;
   for (let k = 0; k < tiles.length; k++) {
     let count = 0;
@@ -149,7 +149,7 @@ export async function pooledMoments(tiles: Tile[], cores: Tile[],
     const c = values.length / 2;
     pool ??= new PooledMoments(c);
     pool.add({ mean: values.subarray(0, c), variance: values.subarray(c) }, count);
-    onPass?.();
+    await onPass?.();
   }
   return pool!.result();
 }

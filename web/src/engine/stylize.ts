@@ -41,6 +41,14 @@ export interface StylizeOptions {
   onProgress?: (done: number, total: number) => void;
   /** Told when a pass ran out of GPU resources and the image is being painted in smaller tiles. */
   onRetry?: (message: string, tile: number) => void;
+  /** Stops the painting between passes (a newer request replaced it): the promise rejects with the
+   * signal's reason, an AbortError unless given another (isAbort tells). */
+  signal?: AbortSignal;
+}
+
+/** Pure: is this the rejection of a painting stopped by its StylizeOptions.signal? */
+export function isAbort(error: unknown): boolean {
+  return (error as Error)?.name === 'AbortError';
 }
 
 export const MAX_SIDE = 4096;
@@ -138,7 +146,7 @@ export function tileTensor(image: RGBAImage, t: Tile): tf.Tensor4D {
  */
 export interface Survey {
   passes: number;
-  run(tiles: Tile[], cores: Tile[], onPass: () => void): Promise<void>;
+  run(tiles: Tile[], cores: Tile[], onPass: () => Promise<void>): Promise<void>;
 }
 
 /** One pass: RGB floats of a region (w x h x 3, 0-255) and the region, to painted RGB floats. */
@@ -151,7 +159,8 @@ export type Pass = (rgb: Float32Array, width: number, height: number, region: Ti
  * gallery network and the arbitrary-style network.
  */
 export async function paintTiled(image: RGBAImage, key: string, multiple: number, pass: Pass,
-  options: Pick<StylizeOptions, 'tile' | 'overlap' | 'onProgress' | 'onRetry'> = {}, survey?: Survey): Promise<RGBAImage> {
+  options: Pick<StylizeOptions, 'tile' | 'overlap' | 'onProgress' | 'onRetry' | 'signal'> = {}, survey?: Survey): Promise<RGBAImage> {
+  options.signal?.throwIfAborted();
   const { width, height } = image;
   if (!(width > 0 && height > 0)) throw new Error('the image has no pixels');
   if (Math.max(width, height) > MAX_SIDE) throw new Error(`the image is larger than ${MAX_SIDE} px on a side: scale it down first`);
@@ -162,7 +171,7 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
       return await paintInTiles(image, multiple, pass, tile, options, survey);
     } catch (thrown) {
       const error = await lossOr(thrown);
-      if (error instanceof ContextLostError) throw error;
+      if (error instanceof ContextLostError || isAbort(error)) throw error;
       const size = Math.min(tile, Math.max(width, height));
       if (!isResourceError(error) || size <= MIN_TILE) throw error;
       tile = Math.max(MIN_TILE, Math.floor(size / 2));
@@ -173,9 +182,15 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
 }
 
 async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile: number,
-  options: Pick<StylizeOptions, 'overlap' | 'onProgress'>, survey?: Survey): Promise<RGBAImage> {
+  options: Pick<StylizeOptions, 'overlap' | 'onProgress' | 'signal'>, survey?: Survey): Promise<RGBAImage> {
   const { width, height } = image;
   const overlap = options.overlap ?? 64;
+  // Between passes the page gets a turn (on WASM a pass's read-back resolves at once, so without it a
+  // whole tiled painting would run as one task: no progress shown, no click taken), then the signal is read.
+  const between = async () => {
+    await nextTask();
+    options.signal?.throwIfAborted();
+  };
   let rgb: Float32Array;
   if (width <= tile && height <= tile) {
     options.onProgress?.(0, 1);
@@ -186,15 +201,30 @@ async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile
     const total = tiles.length * (1 + (survey?.passes ?? 0));
     let done = 0;
     options.onProgress?.(0, total);
-    if (survey) await survey.run(tiles, tileCores(tiles, width, height, multiple), () => options.onProgress?.(++done, total));
+    if (survey) await survey.run(tiles, tileCores(tiles, width, height, multiple), async () => { options.onProgress?.(++done, total); await between(); });
     const blender = new TileBlender(width, height, overlap);
     for (const t of tiles) {
+      await between();
       blender.add(t, await pass(rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, t));
       options.onProgress?.(++done, total);
     }
     rgb = blender.result();
   }
   return rgbaFromRgb(rgb, width, height);
+}
+
+/** Resolves in a new task: events waiting (clicks, renders) run first. A message, not setTimeout(0),
+ * which browsers stretch to 4 ms once nested. */
+export function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 /** An opaque RGBA image from RGB floats in 0-255, rounded. */

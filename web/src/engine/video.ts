@@ -58,9 +58,27 @@ export interface VideoResult {
   audioDropped?: string;
 }
 
+/** How long a frame waits for a painter (the style network still downloading, or being rebuilt after a GPU reset). */
+export const PAINTER_WAIT_MS = 60_000;
+
+/** The painter once there is one, checked every 50 ms; a VideoError after `ms` or once `signal` aborts. */
+export async function painterWithin(painter: () => FramePainter | null, ms: number, signal?: AbortSignal): Promise<FramePainter> {
+  const until = performance.now() + ms;
+  for (;;) {
+    const p = painter();
+    if (p) return p;
+    if (signal?.aborted) throw new VideoError('was cancelled');
+    if (performance.now() > until) throw new VideoError(`could not be painted: the style network was not ready within ${ms / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Paint every frame of `file` with the painter of the moment (live style changes apply too). */
 export async function stylizeVideo(file: Blob, painter: () => FramePainter | null, options: VideoOptions = {}): Promise<VideoResult> {
+  // Cancelling works from the first moment: every wait before the conversion starts is checked.
+  const stop = () => { if (options.signal?.aborted) throw new VideoError('was cancelled'); };
   const mb = await import('mediabunny');
+  stop();
   const input = new mb.Input({ source: new mb.BlobSource(file), formats: mb.ALL_FORMATS });
   let track;
   try {
@@ -73,6 +91,7 @@ export async function stylizeVideo(file: Blob, painter: () => FramePainter | nul
   const seconds = await input.computeDuration();
   const limit = options.maxSeconds ?? 120;
   if (seconds > limit) throw new VideoError(`is ${Math.round(seconds)} s long; the limit is ${limit} s. Trim it first.`);
+  stop();
   const fitted = fitSize(await track.getDisplayWidth(), await track.getDisplayHeight(), options.maxSide ?? 480);
   const width = Math.max(2, fitted.width & ~1);
   const height = Math.max(2, fitted.height & ~1);
@@ -95,10 +114,10 @@ export async function stylizeVideo(file: Blob, painter: () => FramePainter | nul
       process: async (sample) => {
         sample.draw(scratchContext, 0, 0, width, height);
         const pixels = scratchContext.getImageData(0, 0, width, height);
-        const paint = painter();
+        const paint = painter() ?? await painterWithin(painter, PAINTER_WAIT_MS, options.signal);
         const next = tf.tidy(() => {
           const frame = tf.cast(tf.browser.fromPixels(pixels), 'float32') as tf.Tensor3D;
-          const painted = tf.squeeze(paint ? paint(tf.expandDims(frame, 0) as tf.Tensor4D) : tf.expandDims(frame, 0), [0]) as tf.Tensor3D;
+          const painted = tf.squeeze(paint(tf.expandDims(frame, 0) as tf.Tensor4D), [0]) as tf.Tensor3D;
           const out = steady ? steadyFrame(painted, frame, kept.previous?.out ?? null, kept.previous?.frame ?? null) : painted;
           return { out, frame, shown: tf.div(out, 255) as tf.Tensor3D };
         });
@@ -122,6 +141,7 @@ export async function stylizeVideo(file: Blob, painter: () => FramePainter | nul
   const droppedAudio = conversion.discardedTracks.find((d) => d.track.type === 'audio');
   conversion.onProgress = (fraction) => options.onProgress?.(fraction, frames);
   const cancel = () => { conversion.cancel(); };
+  stop();
   options.signal?.addEventListener('abort', cancel, { once: true });
   try {
     await conversion.execute();
