@@ -120,6 +120,43 @@ def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
     assert report["downloads"]["full"]["suggested"] == "photo-great-wave.png"
 
 
+def test_a_newer_choice_replaces_the_painting_under_way(site, tmp_path, chelsea_small):
+    """Choosing another painting while one is being painted (in tiles) stops the first: while the new
+    one paints, the old picture is not offered for download, and what lands is exactly what the new
+    choice paints on its own. A blend partner that becomes the main painting is dropped."""
+    photo = Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((384, 384), Image.LANCZOS)
+    photo.save(tmp_path / "square.png")
+    download_disabled = "() => [...document.querySelectorAll('.downloads button')].map((b) => b.disabled)"
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl&tile=128", "steps": [
+        {"upload": str(tmp_path / "square.png")}, {"await": "done"}, {"save": "starry"},
+        {"eval": download_disabled, "as": "painted"},
+        {"style": "great-wave"}, {"wait": 400},  # The Great Wave is under way
+        {"eval": "() => document.querySelector('[data-testid=status]').textContent", "as": "under_way"},
+        {"eval": download_disabled, "as": "while_painting"},
+        {"style": "udnie"}, {"await": "done"}, {"save": "replaced"},
+        {"style": "great-wave"}, {"await": "done"}, {"style": "udnie"}, {"await": "done"}, {"save": "alone"},
+        {"blend_with": "great-wave"}, {"await": "done"}, {"style": "great-wave"}, {"await": "done"},
+        {"eval": "() => [document.querySelector('[data-testid=blend-with]').value, !!document.querySelector('[data-testid=blend]')]",
+         "as": "blend_after"},
+    ]})
+    assert report["painted"] == [False, False]
+    assert "Painting" in report["under_way"], report["under_way"]
+    assert report["while_painting"] == [True, True]  # the Starry Night painting is not offered as The Great Wave
+    replaced, alone, starry = (saved_pixels(out, n) for n in ("replaced", "alone", "starry"))
+    np.testing.assert_array_equal(replaced, alone)
+    assert np.abs(replaced - starry).mean() > 5
+    assert report["blend_after"] == ["", False]
+    assert not [line for line in report["console"] if line.startswith("pageerror")], report["console"]
+
+
+def test_a_sample_that_cannot_be_fetched_says_so(site, tmp_path):
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "block": ["**/samples/**"], "steps": [
+        {"click": "button.sample >> nth=0"}, {"await": "error"},
+    ]})
+    text = report["statuses"][0]["text"]
+    assert text.startswith("The sample “") and "could not be loaded (HTTP 404)" in text, text
+
+
 def test_webgpu_that_fails_its_self_test_gives_way_to_the_next_backend(site, tmp_path, photo_and_expected):
     """WebGPU comes first where the browser offers an adapter, but only once a network has painted on
     it. Chromium's software WebGPU adapter (--enable-unsafe-webgpu) loses its device running graph

@@ -3,7 +3,7 @@
 // writes the inputs and the Python model's expected outputs, runs this and asserts.
 //
 // Usage: node web/e2e/browser.mjs URL SCENARIO.json OUT_DIR
-// SCENARIO: {"query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "viewport": {...}, "flags": [CHROMIUM_FLAG, ...],
+// SCENARIO: {"query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "block": [GLOB, ...], "viewport": {...}, "flags": [CHROMIUM_FLAG, ...],
 //            "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"|"settled"} | {"wait": MS}
 //            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}
 //            | {"eval": JS_FUNCTION, "as": KEY} | ... (see below)]}
@@ -29,7 +29,7 @@ const browser = await chromium.launch({
 try {
   const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 },
     // page.route cannot see what a service worker fetches: scenarios that damage responses block it.
-    serviceWorkers: scenario.corrupt ? 'block' : 'allow' });
+    serviceWorkers: scenario.corrupt || scenario.block ? 'block' : 'allow' });
   // Scripts run in the page before its own (e.g. to capture WebGL contexts or mimic a smaller GPU).
   for (const script of scenario.init || []) await context.addInitScript(script);
   const page = await context.newPage();
@@ -40,6 +40,9 @@ try {
   });
   page.on('console', (m) => report.console.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => report.console.push(`pageerror: ${e.message}`));
+  for (const pattern of scenario.block || []) { // as if the server (or a cache, offline) had no such file
+    await page.route(pattern, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  }
   for (const pattern of scenario.corrupt || []) {
     // Serve a damaged copy: same length, one byte flipped (what a broken cache or proxy could do).
     await page.route(pattern, async (route) => {

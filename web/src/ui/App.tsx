@@ -3,7 +3,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  abandonBackend, adainTensor, ContextLostError, currentBackend, initBackend, isContextLost, lastLossCause, loadManifest, loadModel, loadStyleStatistics,
+  abandonBackend, adainTensor, ContextLostError, currentBackend, initBackend, isAbort, isContextLost, lastLossCause, loadManifest, loadModel, loadStyleStatistics,
   memoryUse, mixStatistics, paintTensor, recoverBackend, selfTest, styleStatistics, stylize, stylizeAdain, styleVector, type AdainModels, type BackendName, type BackendOptions,
   type FramePainter, type Manifest, type RGBAImage, type StyleEntry, type StyleModel, type StyleStatistics,
 } from '../engine';
@@ -107,13 +107,21 @@ export function App() {
         if (name === 'webgpu' && first) {
           // WebGPU is new and drivers vary: trust it only once the first painting's network paints on it.
           setStatus({ kind: 'busy', text: 'Checking WebGPU on this device…' });
-          const model = await loadModel(MODELS, m, first.model);
-          models.current.set(first.model, Promise.resolve(model));
+          let model: StyleModel | null = null;
           try {
-            await selfTest(model, styleVector(m, first.id));
-          } catch (error) {
-            name = await rebuildAll(() => abandonBackend('webgpu', backendOptions()));
-            note = ` WebGPU did not work on this device (${(error as Error).message}), so this page uses ${name}.`;
+            model = await loadModel(MODELS, m, first.model, (loaded, total) =>
+              setStatus({ kind: 'busy', text: `Downloading the style network… ${Math.round((100 * loaded) / total)}%` }));
+          } catch (error) { // the gallery still shows; the network is downloaded again when a photo is painted
+            note = ` The style network could not be downloaded (${(error as Error).message}); it will be tried again when you paint.`;
+          }
+          if (model) {
+            models.current.set(first.model, Promise.resolve(model));
+            try {
+              await selfTest(model, styleVector(m, first.id));
+            } catch (error) {
+              name = await rebuildAll(() => abandonBackend('webgpu', backendOptions()));
+              note = ` WebGPU did not work on this device (${(error as Error).message}), so this page uses ${name}.`;
+            }
           }
         }
         setManifest(m);
@@ -194,10 +202,16 @@ export function App() {
     }
   }, [getAdain, photo, mode]);
 
+  const photoTicket = useRef(0);
   const acceptFile = useCallback(async (file: File | Blob | null | undefined, name = 'photo') => {
     if (!file) return;
+    const ticket = ++photoTicket.current;
     try {
       const bitmap = await readPhoto(file as File);
+      if (ticket !== photoTicket.current) { // a photo chosen later was read first: it stays
+        bitmap.close();
+        return;
+      }
       setPhoto((old) => {
         old?.close();
         return bitmap;
@@ -205,12 +219,22 @@ export function App() {
       setPhotoName(((file as File).name || name).replace(/\.[^.]+$/, ''));
       setHasResult(false);
     } catch (error) {
-      setStatus({ kind: 'error', text: error instanceof PhotoError ? error.message : `Could not read that file: ${(error as Error).message}` });
+      if (ticket === photoTicket.current) {
+        setStatus({ kind: 'error', text: error instanceof PhotoError ? error.message : `Could not read that file: ${(error as Error).message}` });
+      }
     }
   }, []);
 
-  const loadSample = useCallback(async (file: string) => {
-    const response = await fetch(`${BASE}samples/${file}`);
+  const loadSample = useCallback(async (file: string, label: string) => {
+    let response: Response;
+    try {
+      response = await fetch(`${BASE}samples/${file}`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      const offline = navigator.onLine === false ? ' You seem to be offline: samples are downloaded when first used.' : '';
+      setStatus({ kind: 'error', text: `The sample “${label}” could not be loaded (${(error as Error).message}).${offline}` });
+      return;
+    }
     await acceptFile(await response.blob(), file);
   }, [acceptFile]);
 
@@ -262,6 +286,9 @@ export function App() {
     if (mode !== 'photo' || !photo || !manifest || !styleId || !source.current || !output.current) return;
     if (styleId === OWN && !own) return;
     const ticket = ++run.current;
+    // Stops this painting between passes once anything here changes (a newer painting, another mode).
+    const controller = new AbortController();
+    const { signal } = controller;
     const { width, height } = fitSize(photo.width, photo.height, size);
     const src = source.current;
     src.width = width;
@@ -275,6 +302,18 @@ export function App() {
     if (mc && (mc.width !== width || mc.height !== height)) { // a new picture size: a new, empty region
       mc.width = width;
       mc.height = height;
+      if (mask) { // the old region no longer fits: forget it (this effect runs again without it)
+        setMask(null);
+        return () => controller.abort();
+      }
+    }
+    // Until the new painting lands, the old one is not offered for download (it may be of another
+    // style or photo); a painting of another size is cleared rather than stretched over the photo.
+    setHasResult(false);
+    const out = output.current;
+    if (out.width !== width || out.height !== height) {
+      out.width = width;
+      out.height = height;
     }
     const region = mixWhere === 'region' && blendWith && mask && mask.length === width * height ? mask : null;
     const paint = async (): Promise<{ result: RGBAImage; note: string } | null> => {
@@ -291,8 +330,8 @@ export function App() {
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
           },
         };
-        if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: strength, preserveColor: keepColors, ...progress });
-        return stylize(src.model, pixels, src.vector, { strength, preserveColor: keepColors, tile, ...progress });
+        if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: strength, preserveColor: keepColors, signal, ...progress });
+        return stylize(src.model, pixels, src.vector, { strength, preserveColor: keepColors, tile, signal, ...progress });
       };
       try {
         if (!region) return { result: await run1(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend)), note };
@@ -301,11 +340,14 @@ export function App() {
         const second = await run1(await sourceFor(blendWith, '', 0));
         return { result: composite(first, second, region), note };
       } catch (error) {
-        if (error instanceof Stale) return null;
+        if (error instanceof Stale || isAbort(error)) return null;
         throw error;
       }
     };
     (async () => {
+      // A slider being dragged asks for a painting per step: wait for it to rest a moment.
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      if (signal.aborted) return;
       const started = performance.now();
       try {
         let painted;
@@ -323,7 +365,6 @@ export function App() {
         }
         if (!painted || ticket !== run.current) return;
         const { result, note } = painted;
-        const out = output.current!;
         out.width = width;
         out.height = height;
         out.getContext('2d')!.putImageData(new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
@@ -333,23 +374,25 @@ export function App() {
         setStatus({ kind: 'done', text: `Done: ${width} × ${height} in ${seconds} s on ${currentBackend()}.${note}${recovered}` });
       } catch (error) {
         setMemory(memoryUse());
-        if (ticket === run.current) setStatus({ kind: 'error', text: (error as Error).message });
+        if (ticket === run.current && !isAbort(error)) setStatus({ kind: 'error', text: (error as Error).message });
       }
     })();
+    return () => controller.abort();
   }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, sourceFor]);
 
   // Live and video modes paint frames with whatever the settings say now: one painter, kept current.
   useEffect(() => {
     if (mode === 'photo' || !manifest || !styleId || (styleId === OWN && !own)) return;
     let stale = false;
-    sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend).then((src) => {
+    // A painted region belongs to a photo: frames blend the two styles everywhere.
+    sourceFor(styleId, blendWith, blend).then((src) => {
       if (stale) return;
       painter.current = src.kind === 'gallery'
         ? (x) => paintTensor(src.model, x, src.vector, { strength, preserveColor: keepColors })
         : (x) => adainTensor(src.models, x, src.statistics, { alpha: strength, preserveColor: keepColors });
     }, (error) => setStatus({ kind: 'error', text: (error as Error).message }));
     return () => { stale = true; };
-  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, sourceFor, setStatus, mixWhere, generation]);
+  }, [mode, manifest, styleId, strength, keepColors, blendWith, blend, own, sourceFor, setStatus, generation]);
   const styleName = styleId === OWN ? own?.name ?? 'your picture' : manifest?.styles.find((s) => s.id === styleId)?.title ?? '';
   const onMessage = useCallback((kind: Status['kind'], text: string) => setStatus({ kind, text }), [setStatus]);
   // A live frame failed: after a GPU loss (WebGL context, WebGPU device), rebuild the backend and the models; the painter
@@ -394,6 +437,11 @@ export function App() {
     ? (own ? manifest.styles.filter((s) => s.adain_statistics) : [])
     : [...manifest.styles.filter((s) => current && s.model === current.model && s.id !== current.id),
       ...(own && current?.adain_statistics ? [{ id: OWN, title: `your picture “${own.name}”` }] : [])];
+  // A blend partner that is no longer offered (it became the main style, say) is dropped, not kept hidden.
+  const partnerIds = partners.map((s) => s.id).join(' ');
+  useEffect(() => {
+    if (blendWith && !partnerIds.split(' ').includes(blendWith)) setBlendWith('');
+  }, [blendWith, partnerIds]);
 
   const last = useRef<{ x: number; y: number } | null>(null);
   const brush = (e: React.PointerEvent<HTMLCanvasElement>, start: boolean) => {
@@ -450,7 +498,7 @@ export function App() {
         </label>
         <span className="hint">or drop or paste one here. Samples:</span>
         {SAMPLES.map((s) => (
-          <button key={s.file} type="button" className="sample" title={s.credit} onClick={() => loadSample(s.file)}>{s.label}</button>
+          <button key={s.file} type="button" className="sample" title={s.credit} onClick={() => loadSample(s.file, s.label)}>{s.label}</button>
         ))}
       </section>
 
@@ -485,21 +533,23 @@ export function App() {
             {partners.map((s) => <option key={s.id} value={s.id}>{s.title}</option>)}
           </select></label>
         )}
-        {blendWith && (
+        {blendWith && mode === 'photo' && (
           <label>Where <select data-testid="mix-where" value={mixWhere} onChange={(e) => setMixWhere(e.target.value as 'everywhere' | 'region')}>
             <option value="everywhere">everywhere, blended</option>
             <option value="region">only in a region I paint</option>
           </select></label>
         )}
-        {blendWith && mixWhere === 'everywhere' && (
+        {blendWith && (mixWhere === 'everywhere' || mode !== 'photo') && (
           <label>Blend <input type="range" data-testid="blend" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.target.value))} /> {Math.round(blend * 100)}%</label>
         )}
-        {blendWith && mixWhere === 'region' && (
+        {blendWith && mixWhere === 'region' && mode === 'photo' && (
           <span className="hint">Paint the region on the picture (mouse, pen or finger). <button type="button" onClick={clearMask}>Clear</button></span>
         )}
-        <label>Size <select data-testid="size" value={size} onChange={(e) => setSize(Number(e.target.value))}>
-          {SIZES.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
-        </select></label>
+        {mode === 'photo' && (
+          <label>Size <select data-testid="size" value={size} onChange={(e) => setSize(Number(e.target.value))}>
+            {SIZES.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
+          </select></label>
+        )}
       </section>
 
       <p role="status" aria-live="polite" className={`status ${status.kind}`} data-testid="status" data-seq={status.seq}>{status.text}</p>
@@ -509,8 +559,9 @@ export function App() {
 
       <section aria-label="Result" className="result" hidden={!photo || mode !== 'photo'}>
         <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
-          <canvas ref={source} className="before" aria-label="Your photo" />
-          <canvas ref={output} className="after" data-testid="output" aria-label="The painting" />
+          <canvas ref={source} className="before" role="img" aria-label="Your photo" />
+          <canvas ref={output} className={hasResult ? 'after' : 'after pending'} data-testid="output" role="img"
+            aria-label={hasResult ? 'The painting' : 'The painting (being painted)'} />
           <canvas ref={maskCanvas} className="mask" data-testid="mask" hidden={!(blendWith && mixWhere === 'region')}
             aria-label="Region for the second style: paint on it"
             onPointerDown={(e) => { drawing.current = true; e.currentTarget.setPointerCapture(e.pointerId); brush(e, true); }}

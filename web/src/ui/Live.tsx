@@ -34,6 +34,7 @@ export function Live({ painter, styleName, onMessage, onError }: Props) {
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
 
+  const unmounted = useRef(false);
   const stopStream = () => {
     stream.current?.getTracks().forEach((t) => t.stop());
     stream.current = null;
@@ -50,6 +51,10 @@ export function Live({ painter, styleName, onMessage, onError }: Props) {
         audio: false,
         video: deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } },
       });
+      if (unmounted.current) { // the visitor left live mode while the browser asked: let the camera go
+        s.getTracks().forEach((t) => t.stop());
+        return;
+      }
       stopStream();
       stream.current = s;
       const track = s.getVideoTracks()[0];
@@ -59,6 +64,7 @@ export function Live({ painter, styleName, onMessage, onError }: Props) {
       const v = video.current!;
       v.srcObject = s;
       await v.play();
+      if (unmounted.current) return; // the cleanup stopped the stream meanwhile
       setCameras((await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput'));
       if (!loop.current) {
         loop.current = new LiveLoop(v, canvas.current!, () => painter.current, {
@@ -77,13 +83,15 @@ export function Live({ painter, styleName, onMessage, onError }: Props) {
       setRunning(true);
       onMessage('done', `Live: painting the camera in the style of ${styleName}.`);
     } catch (error) {
-      onMessage('error', cameraMessage(error));
+      if (!unmounted.current) onMessage('error', cameraMessage(error));
     }
   }, [onMessage, painter, styleName]);
 
   useEffect(() => {
+    unmounted.current = false;
     open('');
     return () => {
+      unmounted.current = true;
       const l = loop.current;
       loop.current = null;
       l?.stop();
@@ -117,7 +125,7 @@ export function Live({ painter, styleName, onMessage, onError }: Props) {
   return (
     <section aria-label="Live camera" className="live">
       <video ref={video} muted playsInline hidden />
-      <canvas ref={canvas} data-testid="live-output" className={mirrored ? 'mirrored' : ''} aria-label="The camera, painted" />
+      <canvas ref={canvas} data-testid="live-output" className={mirrored ? 'mirrored' : ''} role="img" aria-label="The camera, painted" />
       <div className="live-controls">
         {cameras.length > 1 && (
           <label>Camera <select data-testid="camera" value={camera} onChange={(e) => open(e.target.value)}>
