@@ -360,14 +360,22 @@ def test_a_damaged_model_file_is_refused_and_other_styles_still_work(site, tmp_p
 
 
 def test_keyboard_alone_picks_a_sample_and_a_painting(site, tmp_path):
-    """From the photo picker, Tab reaches the first sample (Enter loads it); Tab and Space choose a painting."""
+    """From the photo picker, Tab reaches the first sample (Enter loads it); Space chooses a painting,
+    the arrow keys move through the paintings as one radio group, and Tab enters it at the chosen one."""
+    focused = "() => [document.activeElement.dataset.style, document.activeElement.getAttribute('aria-checked')]"
     report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
         {"focus": "[data-testid=file]"}, {"press": "Tab"}, {"press": "Enter"}, {"await": "done"},
         {"focus": "[data-style=udnie]"}, {"press": "Space"}, {"await": "done"},
         {"eval": "() => document.activeElement.getAttribute('aria-checked')", "as": "checked"},
+        {"press": "ArrowRight"}, {"await": "done"}, {"eval": focused, "as": "right"},
+        {"press": "ArrowLeft"}, {"press": "ArrowLeft"}, {"await": "done"}, {"eval": focused, "as": "left"},
+        {"eval": "() => [...document.querySelectorAll('[role=radio]')].filter((r) => r.tabIndex === 0).map((r) => r.dataset.style)",
+         "as": "tab_stops"},
     ]})
     assert report["statuses"][0]["text"].startswith("Done: 451 × 300")  # chelsea, the first sample
     assert report["checked"] == "true"
+    assert report["right"] == ["edtaonisl", "true"] and report["left"] == ["minotaur", "true"]
+    assert report["tab_stops"] == ["minotaur"]
     assert report["finalStatus"].startswith("Done")
 
 

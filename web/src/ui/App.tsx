@@ -137,8 +137,14 @@ export function App() {
     if (!manifest) throw new Error('the model list is not loaded yet');
     let p = models.current.get(id);
     if (!p) {
-      p = loadModel(MODELS, manifest, id, (loaded, total) =>
-        setStatus({ kind: 'busy', text: `Downloading the style network… ${Math.round((100 * loaded) / total)}%` }));
+      let shown = -1;
+      p = loadModel(MODELS, manifest, id, (loaded, total) => {
+        const percent = 10 * Math.floor((10 * loaded) / total); // in steps of 10%, as the painting's progress
+        if (percent !== shown) {
+          shown = percent;
+          setStatus({ kind: 'busy', text: `Downloading the style network… ${percent}%` });
+        }
+      });
       p.catch(() => models.current.delete(id));
       models.current.set(id, p);
     }
@@ -322,9 +328,16 @@ export function App() {
       const run1 = async (src: Source): Promise<RGBAImage> => {
         if (ticket !== run.current) throw new Stale();
         setStatus({ kind: 'busy', text: `Painting in the style of ${src.name}…` });
+        let shown = -1;
         const progress = {
-          onProgress: (done: number, total: number) => total > 1 && ticket === run.current
-            && setStatus({ kind: 'busy', text: `Painting in tiles… ${Math.round((100 * done) / total)}%` }),
+          onProgress: (done: number, total: number) => {
+            // in steps of 10%: the status is read out by screen readers, and a large photo has hundreds of passes
+            const percent = 10 * Math.floor((10 * done) / total);
+            if (total > 1 && ticket === run.current && percent !== shown) {
+              shown = percent;
+              setStatus({ kind: 'busy', text: `Painting in tiles… ${percent}%` });
+            }
+          },
           onRetry: (_: string, smaller: number) => {
             note = ` This device could not take larger passes, so it was painted in tiles of ${smaller} px.`;
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
@@ -387,6 +400,7 @@ export function App() {
     // A painted region belongs to a photo: frames blend the two styles everywhere.
     sourceFor(styleId, blendWith, blend).then((src) => {
       if (stale) return;
+      liveError.current = ''; // a new painter: its failures are news
       painter.current = src.kind === 'gallery'
         ? (x) => paintTensor(src.model, x, src.vector, { strength, preserveColor: keepColors })
         : (x) => adainTensor(src.models, x, src.statistics, { alpha: strength, preserveColor: keepColors });
@@ -397,11 +411,15 @@ export function App() {
   const onMessage = useCallback((kind: Status['kind'], text: string) => setStatus({ kind, text }), [setStatus]);
   // A live frame failed: after a GPU loss (WebGL context, WebGPU device), rebuild the backend and the models; the painter
   // effect then makes a new painter and the loop, which never stopped, paints again.
+  const liveError = useRef('');
   const onLiveError = useCallback((error: unknown) => {
     if (!(error instanceof ContextLostError || isContextLost())) {
-      setStatus({ kind: 'error', text: `A frame could not be painted: ${(error as Error).message}` });
+      const text = `A frame could not be painted: ${(error as Error).message}`;
+      if (liveError.current !== text) setStatus({ kind: 'error', text }); // said once, not for every frame
+      liveError.current = text;
       return;
     }
+    liveError.current = '';
     if (recovering.current) return; // already on it (every frame fails until it is done)
     painter.current = null;
     setStatus({ kind: 'busy', text: 'The GPU was reset; starting it again…' });
@@ -442,6 +460,19 @@ export function App() {
   useEffect(() => {
     if (blendWith && !partnerIds.split(' ').includes(blendWith)) setBlendWith('');
   }, [blendWith, partnerIds]);
+
+  // The paintings are one radio group (WAI-ARIA): Tab enters at the chosen one, arrow keys move and choose.
+  const onGalleryKey = (e: React.KeyboardEvent<HTMLElement>) => {
+    const step = ({ ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 } as Record<string, number>)[e.key];
+    if (!step) return;
+    const radios = [...e.currentTarget.querySelectorAll<HTMLElement>('[role=radio]')];
+    const at = radios.indexOf(document.activeElement as HTMLElement);
+    if (at < 0) return;
+    e.preventDefault();
+    const next = radios[(at + step + radios.length) % radios.length];
+    next.focus();
+    next.click();
+  };
 
   const last = useRef<{ x: number; y: number } | null>(null);
   const brush = (e: React.PointerEvent<HTMLCanvasElement>, start: boolean) => {
@@ -502,26 +533,39 @@ export function App() {
         ))}
       </section>
 
-      <section aria-label="Paintings" className="gallery" role="radiogroup">
-        {manifest?.styles.map((s) => (
+      <section aria-label="Paintings" className="gallery" role="radiogroup" onKeyDown={onGalleryKey}>
+        {manifest?.styles.map((s, i) => (
           <button key={s.id} type="button" role="radio" aria-checked={s.id === styleId} data-style={s.id}
+            tabIndex={s.id === styleId || (i === 0 && !manifest.styles.some((t) => t.id === styleId)) ? 0 : -1}
             className={s.id === styleId ? 'style selected' : 'style'} onClick={() => setStyleId(s.id)}>
             <img src={`${MODELS}${s.thumbnail.path}?v=${s.thumbnail.sha256.slice(0, 16)}`} alt="" width={128} height={128} loading="lazy" />
             <span className="title">{s.title}</span>
             <span className="meta">{describe(s)}</span>
           </button>
         ))}
-        {manifest?.models.some((m) => m.kind === 'adain-decoder') && (
-          <label className={styleId === OWN ? 'style own selected' : 'style own'} data-style={OWN}
-            title="Any painting or picture of yours; it stays on this device">
-            {own ? <img src={own.url} alt="" width={128} height={128} /> : <span className="plus" aria-hidden="true">+</span>}
-            <span className="title">{own ? own.name : 'Your own style'}</span>
-            <span className="meta">{own ? 'your picture' : 'upload a painting'}</span>
+        {manifest?.models.some((m) => m.kind === 'adain-decoder') && (own ? (
+          // once there is a picture: a choice like the paintings, and a separate way to change it
+          <div className={styleId === OWN ? 'style own selected' : 'style own'} data-style={OWN}>
+            <button type="button" role="radio" aria-checked={styleId === OWN} tabIndex={styleId === OWN ? 0 : -1}
+              className="own-pick" onClick={() => setStyleId(OWN)} title="Your picture; it stays on this device">
+              <img src={own.url} alt="" width={128} height={128} />
+              <span className="title">{own.name}</span>
+              <span className="meta">your picture</span>
+            </button>
+            <label className="own-change">Change picture…
+              <input type="file" accept="image/*" data-testid="style-file"
+                onChange={(e) => { acceptStyle(e.target.files?.[0]); e.target.value = ''; }} />
+            </label>
+          </div>
+        ) : (
+          <label className="style own" data-style={OWN} title="Any painting or picture of yours; it stays on this device">
+            <span className="plus" aria-hidden="true">+</span>
+            <span className="title">Your own style</span>
+            <span className="meta">upload a painting</span>
             <input type="file" accept="image/*" data-testid="style-file"
-              onChange={(e) => { acceptStyle(e.target.files?.[0]); e.target.value = ''; }}
-              onClick={() => own && setStyleId(OWN)} />
+              onChange={(e) => { acceptStyle(e.target.files?.[0]); e.target.value = ''; }} />
           </label>
-        )}
+        ))}
       </section>
 
       <section aria-label="Settings" className="controls">
