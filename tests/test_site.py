@@ -717,14 +717,21 @@ def test_painting_a_video_can_be_cancelled(site, tmp_path):
     from media import moving_frames, write_webm
 
     long_clip = write_webm(tmp_path / "long.webm", moving_frames(240, 160, 120), fps=24)
+    settings = ("() => [...['video-size', 'video-steady', 'video-file'].map((id) => document.querySelector(`[data-testid=${id}]`).disabled),"
+                " !!document.querySelector('[data-testid=size]')]")
     report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
         {"mode": "video"}, {"video_file": str(long_clip)}, {"click": "[data-testid=video-paint]"}, {"wait": 1500},
+        {"eval": settings, "as": "settings_while_painting"},
         {"click": "[data-testid=video-cancel]"}, {"await": "error", "timeout": 120_000},
         {"eval": "() => !!document.querySelector('[data-testid=video-result]')", "as": "result"},
         {"eval": "() => document.querySelector('[data-testid=video-paint]').disabled", "as": "disabled"},
+        {"eval": settings, "as": "settings_after"},
     ]})
     assert report["statuses"][0]["text"] == "“long.webm” was cancelled.", report["statuses"]
     assert report["result"] is False and report["disabled"] is False
+    # what a painting under way would ignore cannot be changed meanwhile; the photo's Size is not shown here
+    assert report["settings_while_painting"] == [True, True, True, False]
+    assert report["settings_after"] == [False, False, False, False]
 
 
 @pytest.mark.slow

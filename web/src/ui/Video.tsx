@@ -53,13 +53,13 @@ export function Video({ painter, styleName, onMessage }: Props) {
     <section aria-label="Video file" className="video">
       <label className="button">
         Choose a video
-        <input type="file" accept="video/*" data-testid="video-file" onChange={(e) => { setFile(e.target.files?.[0] ?? null); setResult(null); e.target.value = ''; }} />
+        <input type="file" accept="video/*" data-testid="video-file" disabled={progress !== null} onChange={(e) => { setFile(e.target.files?.[0] ?? null); setResult(null); e.target.value = ''; }} />
       </label>
       <span className="hint">{file ? file.name : 'a short clip (up to 2 minutes); it stays on this device'}</span>
-      <label>Size <select data-testid="video-size" value={side} onChange={(e) => setSide(Number(e.target.value))}>
+      <label>Size <select data-testid="video-size" value={side} disabled={progress !== null} onChange={(e) => setSide(Number(e.target.value))}>
         {SIDES.map((s) => <option key={s} value={s}>{s} px</option>)}
       </select></label>
-      <label><input type="checkbox" data-testid="video-steady" checked={steady} onChange={(e) => setSteady(e.target.checked)} /> Reduce flicker</label>
+      <label><input type="checkbox" data-testid="video-steady" checked={steady} disabled={progress !== null} onChange={(e) => setSteady(e.target.checked)} /> Reduce flicker</label>
       <button type="button" data-testid="video-paint" disabled={!file || progress !== null} onClick={paint}>Paint the video</button>
       {progress !== null && (
         <>
