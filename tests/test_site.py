@@ -133,7 +133,7 @@ def test_a_newer_choice_replaces_the_painting_under_way(site, tmp_path, chelsea_
         {"style": "great-wave"}, {"wait": 400},  # The Great Wave is under way
         {"eval": "() => document.querySelector('[data-testid=status]').textContent", "as": "under_way"},
         {"eval": download_disabled, "as": "while_painting"},
-        {"style": "udnie"}, {"await": "done"}, {"save": "replaced"},
+        {"style": "udnie", "now": True}, {"await": "done"}, {"save": "replaced"},
         {"style": "great-wave"}, {"await": "done"}, {"style": "udnie"}, {"await": "done"}, {"save": "alone"},
         {"blend_with": "great-wave"}, {"await": "done"}, {"style": "great-wave"}, {"await": "done"},
         {"eval": "() => [document.querySelector('[data-testid=blend-with]').value, !!document.querySelector('[data-testid=blend]')]",

@@ -7,6 +7,7 @@
 //            "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"|"settled"} | {"wait": MS}
 //            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}
 //            | {"eval": JS_FUNCTION, "as": KEY} | ... (see below)]}
+// An action step waits until no photo painting is in flight first, unless it has "now": true.
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,9 +58,17 @@ try {
   const status = () => page.textContent('[data-testid=status]', { timeout: 300_000 }); // the page may be busy painting
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
   let since = await seq(); // an await waits for a message newer than the last action
+  // Nothing in flight on the photo page, and its painting is for the current settings (the page says so).
+  const idle = () => page.waitForFunction(() => document.querySelector('[data-testid=result]')?.dataset.settled === 'true',
+    null, { timeout: 300_000, polling: 50 });
   for (const step of scenario.steps) {
     if (!step.await && !step.save && !step.screenshot && !(step.eval && !step.action) && !step.waitsw && !step.focus && !step.wait
-      && step.frames === undefined && step.more_frames === undefined && !step.download_link && step.offline === undefined) since = await seq();
+      && step.frames === undefined && step.more_frames === undefined && !step.download_link && step.offline === undefined) {
+      // An action: first let any painting under way finish (unless the step acts mid-painting on purpose,
+      // "now": true), so that its message cannot land after `since` and pass for the action's own.
+      if (!step.now) await idle();
+      since = await seq();
+    }
     if (step.upload) {
       await page.setInputFiles('[data-testid=file]', step.upload);
     } else if (step.waitsw) {

@@ -59,6 +59,15 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/** A small number naming an object (a photo, a mask, a picture of one's own) for as long as it lives. */
+const objectIds = new WeakMap<object, number>();
+let lastObjectId = 0;
+function idOf(o: object | null | undefined): number {
+  if (!o) return 0;
+  if (!objectIds.has(o)) objectIds.set(o, ++lastObjectId);
+  return objectIds.get(o)!;
+}
+
 function describe(style: StyleEntry): string {
   return [style.artist, style.year].filter(Boolean).join(', ');
 }
@@ -78,6 +87,11 @@ export function App() {
   // Every message gets a sequence number (data-seq), so tests and assistive tech see each new one.
   const setStatus = useCallback((s: Status) => setStatusRaw({ ...s, seq: ++statusSeq.current }), []);
   const [hasResult, setHasResult] = useState(false);
+  const [painting, setPainting] = useState(0); // paintings in flight (stopped ones until they reach a pass boundary)
+  const [reading, setReading] = useState(0); // photos being decoded
+  // What the photo page should show now, and what the last painting started was for: while they differ,
+  // or anything is in flight, the result is not settled (aria-busy; tests wait on it).
+  const [startedFor, setStartedFor] = useState('');
   const [own, setOwn] = useState<OwnStyle | null>(null);
   const [blendWith, setBlendWith] = useState('');
   const [blend, setBlend] = useState(0.5);
@@ -212,6 +226,7 @@ export function App() {
   const acceptFile = useCallback(async (file: File | Blob | null | undefined, name = 'photo') => {
     if (!file) return;
     const ticket = ++photoTicket.current;
+    setReading((n) => n + 1);
     try {
       const bitmap = await readPhoto(file as File);
       if (ticket !== photoTicket.current) { // a photo chosen later was read first: it stays
@@ -228,6 +243,8 @@ export function App() {
       if (ticket === photoTicket.current) {
         setStatus({ kind: 'error', text: error instanceof PhotoError ? error.message : `Could not read that file: ${(error as Error).message}` });
       }
+    } finally {
+      setReading((n) => n - 1);
     }
   }, []);
 
@@ -286,6 +303,9 @@ export function App() {
     const name = id === OWN ? own!.name : style!.title;
     return { kind: 'adain', models: await getAdain(), statistics, name };
   }, [manifest, getModel, getAdain, own, statsOf]);
+
+  const wanted = [idOf(photo), styleId, strength, keepColors, size, blendWith, blend, mixWhere, idOf(mask), idOf(own)].join(' ');
+  const settled = reading === 0 && painting === 0 && (!photo || mode !== 'photo' || startedFor === wanted);
 
   // Render whenever the photo, style or settings change.
   useEffect(() => {
@@ -357,6 +377,8 @@ export function App() {
         throw error;
       }
     };
+    setPainting((n) => n + 1);
+    setStartedFor(wanted);
     (async () => {
       // A slider being dragged asks for a painting per step: wait for it to rest a moment.
       await new Promise((resolve) => setTimeout(resolve, 80));
@@ -389,9 +411,9 @@ export function App() {
         setMemory(memoryUse());
         if (ticket === run.current && !isAbort(error)) setStatus({ kind: 'error', text: (error as Error).message });
       }
-    })();
+    })().finally(() => setPainting((n) => n - 1));
     return () => controller.abort();
-  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, sourceFor]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, sourceFor, wanted]);
 
   // Live and video modes paint frames with whatever the settings say now: one painter, kept current.
   useEffect(() => {
@@ -601,7 +623,8 @@ export function App() {
       {mode === 'live' && <Live painter={painter} styleName={styleName} onMessage={onMessage} onError={onLiveError} />}
       {mode === 'video' && <Video painter={painter} styleName={styleName} onMessage={onMessage} />}
 
-      <section aria-label="Result" className="result" hidden={!photo || mode !== 'photo'}>
+      <section aria-label="Result" className="result" hidden={!photo || mode !== 'photo'} aria-busy={!settled}
+        data-testid="result" data-settled={settled}>
         <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
           <canvas ref={source} className="before" role="img" aria-label="Your photo" />
           <canvas ref={output} className={hasResult ? 'after' : 'after pending'} data-testid="output" role="img"
