@@ -68,6 +68,23 @@ function idOf(o: object | null | undefined): number {
   return objectIds.get(o)!;
 }
 
+/**
+ * A progress callback (done, total) that calls `say` with the percentage only when it reaches a new
+ * 10% step: the status is read out by screen readers, and a download or a large photo reports hundreds of times.
+ */
+function inTenths(say: (percent: number) => void): (done: number, total: number) => void {
+  let shown = -1;
+  return (done, total) => {
+    const percent = 10 * Math.floor((10 * done) / total);
+    if (percent !== shown) {
+      shown = percent;
+      say(percent);
+    }
+  };
+}
+
+const downloading = (percent: number): Status => ({ kind: 'busy', text: `Downloading the style network… ${percent}%` });
+
 function describe(style: StyleEntry): string {
   return [style.artist, style.year].filter(Boolean).join(', ');
 }
@@ -123,8 +140,7 @@ export function App() {
           setStatus({ kind: 'busy', text: 'Checking WebGPU on this device…' });
           let model: StyleModel | null = null;
           try {
-            model = await loadModel(MODELS, m, first.model, (loaded, total) =>
-              setStatus({ kind: 'busy', text: `Downloading the style network… ${Math.round((100 * loaded) / total)}%` }));
+            model = await loadModel(MODELS, m, first.model, inTenths((percent) => setStatus(downloading(percent))));
           } catch (error) { // the gallery still shows; the network is downloaded again when a photo is painted
             note = ` The style network could not be downloaded (${(error as Error).message}); it will be tried again when you paint.`;
           }
@@ -151,14 +167,7 @@ export function App() {
     if (!manifest) throw new Error('the model list is not loaded yet');
     let p = models.current.get(id);
     if (!p) {
-      let shown = -1;
-      p = loadModel(MODELS, manifest, id, (loaded, total) => {
-        const percent = 10 * Math.floor((10 * loaded) / total); // in steps of 10%, as the painting's progress
-        if (percent !== shown) {
-          shown = percent;
-          setStatus({ kind: 'busy', text: `Downloading the style network… ${percent}%` });
-        }
-      });
+      p = loadModel(MODELS, manifest, id, inTenths((percent) => setStatus(downloading(percent))));
       p.catch(() => models.current.delete(id));
       models.current.set(id, p);
     }
@@ -348,16 +357,9 @@ export function App() {
       const run1 = async (src: Source): Promise<RGBAImage> => {
         if (ticket !== run.current) throw new Stale();
         setStatus({ kind: 'busy', text: `Painting in the style of ${src.name}…` });
-        let shown = -1;
+        const tenths = inTenths((percent) => setStatus({ kind: 'busy', text: `Painting in tiles… ${percent}%` }));
         const progress = {
-          onProgress: (done: number, total: number) => {
-            // in steps of 10%: the status is read out by screen readers, and a large photo has hundreds of passes
-            const percent = 10 * Math.floor((10 * done) / total);
-            if (total > 1 && ticket === run.current && percent !== shown) {
-              shown = percent;
-              setStatus({ kind: 'busy', text: `Painting in tiles… ${percent}%` });
-            }
-          },
+          onProgress: (done: number, total: number) => total > 1 && ticket === run.current && tenths(done, total),
           onRetry: (_: string, smaller: number) => {
             note = ` This device could not take larger passes, so it was painted in tiles of ${smaller} px.`;
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
