@@ -650,7 +650,8 @@ def test_own_picture_mixed_with_a_painting_lands_between_them(site, tmp_path, ph
 
 def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_small):
     """The Great Wave everywhere, Udnie in a stroke painted across the left of the picture: inside
-    the stroke the output is Udnie's, far from it The Great Wave's."""
+    the stroke the output is Udnie's, far from it The Great Wave's. Then by keyboard: Udnie in the
+    right half, and swapped, in the left."""
     photo = Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((160, 100), Image.LANCZOS)
     photo.save(tmp_path / "cat.png")
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
@@ -659,8 +660,11 @@ def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_smal
         {"blend_with": "udnie"}, {"await": "done"}, {"where": "region"}, {"await": "done"},
         {"drag": [[0.05, 0.5], [0.35, 0.5]]}, {"await": "done"}, {"save": "region"},
         {"eval": "() => document.querySelector('[data-testid=status]').textContent", "as": "status"},
+        # by keyboard: a preset half, then the two regions swapped
+        {"focus": "[data-region=right]"}, {"press": "Enter"}, {"await": "done"}, {"save": "right"},
+        {"focus": "[data-region=swap]"}, {"press": "Space"}, {"await": "done"}, {"save": "swapped"},
     ]})
-    a, b, region = (saved_pixels(out, n) for n in ("a", "b", "region"))
+    a, b, region, right, swapped = (saved_pixels(out, n) for n in ("a", "b", "region", "right", "swapped"))
     # the stroke: y = 50 +- 6 px (brush radius 6% of 100), x from 8 to 56; well inside it, and far from it
     inside = (slice(47, 54), slice(14, 50))
     outside = (slice(None), slice(100, None))
@@ -671,6 +675,14 @@ def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_smal
     assert np.abs(region[inside] - b[inside]).mean() < 2
     assert np.abs(region[outside] - a[outside]).mean() < 1
     assert report["status"].startswith("Done")
+    # the right half (x >= 80, a seam of 6 px across the middle) replaces the stroke, then swaps sides
+    lhs, rhs = (slice(None), slice(0, 74)), (slice(None), slice(86, None))
+    print(f"right half: |out-great wave| left {np.abs(right[lhs] - a[lhs]).mean():.2f}, |out-udnie| right "
+          f"{np.abs(right[rhs] - b[rhs]).mean():.2f}; swapped: |out-udnie| left {np.abs(swapped[lhs] - b[lhs]).mean():.2f}, "
+          f"|out-great wave| right {np.abs(swapped[rhs] - a[rhs]).mean():.2f}")
+    assert np.abs(a[rhs] - b[rhs]).mean() > 10 and np.abs(a[lhs] - b[lhs]).mean() > 10
+    assert np.abs(right[lhs] - a[lhs]).mean() < 1 and np.abs(right[rhs] - b[rhs]).mean() < 1
+    assert np.abs(swapped[lhs] - b[lhs]).mean() < 1 and np.abs(swapped[rhs] - a[rhs]).mean() < 1
 
 
 def test_bad_style_files_get_messages(site, tmp_path, photo_and_expected, own_style):

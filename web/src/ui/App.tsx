@@ -10,6 +10,7 @@ import {
 import { Live } from './Live';
 import { Video } from './Video';
 import { fitSize, PhotoError, readPhoto } from './photo';
+import { composite, halfMask, invertMask, maskFromPixels, maskPixels, type Half } from './region';
 import { SAMPLES } from './samples';
 
 const BASE = import.meta.env.BASE_URL;
@@ -30,17 +31,6 @@ type Source =
 
 /** A newer render has started: this one stops quietly. */
 class Stale extends Error {}
-
-/** Pure: `a` where the mask is 0, `b` where it is 1, mixed in between (mask: one value per pixel). */
-export function composite(a: RGBAImage, b: RGBAImage, mask: Float32Array): RGBAImage {
-  const data = new Uint8ClampedArray(a.data.length);
-  for (let p = 0; p < mask.length; p++) {
-    const m = mask[p];
-    for (let k = 0; k < 3; k++) data[4 * p + k] = a.data[4 * p + k] * (1 - m) + b.data[4 * p + k] * m;
-    data[4 * p + 3] = 255;
-  }
-  return { data, width: a.width, height: a.height };
-}
 
 function backendOptions(): BackendOptions {
   const params = new URLSearchParams(location.search);
@@ -520,9 +510,16 @@ export function App() {
     const c = maskCanvas.current;
     if (!c || !c.width) return;
     last.current = null;
-    const alpha = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const m = new Float32Array(c.width * c.height);
-    for (let i = 0; i < m.length; i++) m[i] = alpha[4 * i + 3] / 255;
+    setMask(maskFromPixels(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
+  };
+  /** A region from a preset or the inverse of the painted one: shown on the mask canvas, then used. */
+  const setRegion = (make: (width: number, height: number, painted: Float32Array) => Float32Array) => {
+    const c = maskCanvas.current;
+    if (!c || !c.width) return;
+    const ctx = c.getContext('2d')!;
+    const m = make(c.width, c.height, maskFromPixels(ctx.getImageData(0, 0, c.width, c.height).data));
+    ctx.putImageData(new ImageData(maskPixels(m) as Uint8ClampedArray<ArrayBuffer>, c.width, c.height), 0, 0);
+    last.current = null;
     setMask(m);
   };
   const clearMask = () => {
@@ -611,7 +608,15 @@ export function App() {
           <label>Blend <input type="range" data-testid="blend" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.target.value))} /> {Math.round(blend * 100)}%</label>
         )}
         {blendWith && mixWhere === 'region' && mode === 'photo' && (
-          <span className="hint">Paint the region on the picture (mouse, pen or finger). <button type="button" onClick={clearMask}>Clear</button></span>
+          <span className="hint region" role="group" aria-label="Region for the second style">
+            Paint the region on the picture (mouse, pen or finger), or take
+            {(['left', 'right', 'top', 'bottom'] as Half[]).map((half) => (
+              <button key={half} type="button" data-region={half} onClick={() => setRegion((w, h) => halfMask(half, w, h))}>{{ left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' }[half]}</button>
+            ))}
+            <button type="button" data-region="swap" title="The second style where the first was, and the other way round"
+              onClick={() => setRegion((_w, _h, painted) => invertMask(painted))}>Swap</button>
+            <button type="button" onClick={clearMask}>Clear</button>
+          </span>
         )}
         {mode === 'photo' && (
           <label>Size <select data-testid="size" value={size} onChange={(e) => setSize(Number(e.target.value))}>
