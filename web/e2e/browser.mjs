@@ -148,7 +148,8 @@ try {
       report.saved[step.save] = `${step.save}.json`;
     } else if (step.download || step.square) {
       const label = step.download ? 'Download PNG' : 'Download 1080 × 1080';
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`text=${label}`)]);
+      // a square larger than the painting is painted first: give it the time a painting gets
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: step.timeout || 300_000 }), page.click(`text=${label}`)]);
       const name = step.download || step.square;
       await download.saveAs(join(outDir, `${name}.png`));
       report.downloads[name] = { file: `${name}.png`, suggested: download.suggestedFilename() };

@@ -32,6 +32,21 @@ type Source =
 /** A newer render has started: this one stops quietly. */
 class Stale extends Error {}
 
+type PaintOptions = {
+  strength: number; keepColors: boolean; tile?: number; signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void; onRetry?: (reason: string, smaller: number) => void;
+};
+
+/** `pixels` painted by one source with the page's settings (strength is AdaIN's alpha there). */
+function paintWith(src: Source, pixels: ImageData, o: PaintOptions): Promise<RGBAImage> {
+  const common = { preserveColor: o.keepColors, signal: o.signal, onProgress: o.onProgress, onRetry: o.onRetry };
+  if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: o.strength, ...common });
+  return stylize(src.model, pixels, src.vector, { strength: o.strength, tile: o.tile, ...common });
+}
+
+/** The side of the square download, as social networks take it. */
+const SQUARE = 1080;
+
 function backendOptions(): BackendOptions {
   const params = new URLSearchParams(location.search);
   return {
@@ -355,8 +370,7 @@ export function App() {
             if (ticket === run.current) setStatus({ kind: 'busy', text: `Too big for this device's GPU in one pass: painting in tiles of ${smaller} px…` });
           },
         };
-        if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: strength, preserveColor: keepColors, signal, ...progress });
-        return stylize(src.model, pixels, src.vector, { strength, preserveColor: keepColors, tile, signal, ...progress });
+        return paintWith(src, pixels, { strength, keepColors, tile, signal, ...progress });
       };
       try {
         if (!region) return { result: await run1(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend)), note };
@@ -442,25 +456,68 @@ export function App() {
       (e) => setStatus({ kind: 'error', text: `The GPU was reset and could not be started again: ${(e as Error).message}` }));
   }, [recover, setStatus]);
 
-  const download = useCallback((square: boolean) => {
+  const [squaring, setSquaring] = useState(false);
+  const download = useCallback(async (square: boolean) => {
     const out = output.current;
     if (!out) return;
-    let canvas = out;
-    if (square) {
-      canvas = document.createElement('canvas');
-      canvas.width = canvas.height = 1080;
-      const side = Math.min(out.width, out.height);
-      canvas.getContext('2d')!.drawImage(out, (out.width - side) / 2, (out.height - side) / 2, side, side, 0, 0, 1080, 1080);
-    }
-    canvas.toBlob((blob) => {
+    const name = `${photoName}-${styleId}${square ? `-${SQUARE}` : ''}.png`;
+    const save = (canvas: HTMLCanvasElement) => canvas.toBlob((blob) => {
       if (!blob) return;
       const a = document.createElement('a');
       a.href = URL.createObjectURL(blob);
-      a.download = `${photoName}-${styleId}${square ? '-1080' : ''}.png`;
+      a.download = name;
       a.click();
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
     }, 'image/png');
-  }, [photoName, styleId]);
+    if (!square) return save(out);
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = SQUARE;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    const side = Math.min(out.width, out.height);
+    if (side >= SQUARE || !photo || !styleId) { // the painting's centre, made smaller
+      ctx.drawImage(out, (out.width - side) / 2, (out.height - side) / 2, side, side, 0, 0, SQUARE, SQUARE);
+      return save(canvas);
+    }
+    // The painting is smaller than the square: rather than enlarge it (soft, its strokes blown up),
+    // paint the photo's centre square at the square's own size, with the same settings and region.
+    setSquaring(true);
+    setPainting((n) => n + 1);
+    const started = performance.now();
+    const saying = `Painting the ${SQUARE} × ${SQUARE} square`;
+    setStatus({ kind: 'busy', text: `${saying}…` });
+    try {
+      const p = Math.min(photo.width, photo.height);
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, SQUARE, SQUARE);
+      ctx.drawImage(photo, (photo.width - p) / 2, (photo.height - p) / 2, p, p, 0, 0, SQUARE, SQUARE);
+      const pixels = ctx.getImageData(0, 0, SQUARE, SQUARE);
+      const mc = maskCanvas.current;
+      let region: Float32Array | null = null;
+      if (mixWhere === 'region' && blendWith && mask && mc) { // the painted region, over the same square
+        const m = document.createElement('canvas');
+        m.width = m.height = SQUARE;
+        const mctx = m.getContext('2d', { willReadFrequently: true })!;
+        mctx.drawImage(mc, (mc.width - side) / 2, (mc.height - side) / 2, side, side, 0, 0, SQUARE, SQUARE);
+        region = maskFromPixels(mctx.getImageData(0, 0, SQUARE, SQUARE).data);
+      }
+      const tenths = inTenths((percent) => setStatus({ kind: 'busy', text: `${saying}… ${percent}%` }));
+      const options = { strength, keepColors, onProgress: (done: number, total: number) => total > 1 && tenths(done, total) };
+      const result = region
+        ? composite(await paintWith(await sourceFor(styleId, '', 0), pixels, options),
+          await paintWith(await sourceFor(blendWith, '', 0), pixels, options), region)
+        : await paintWith(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend), pixels, options);
+      ctx.putImageData(new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, SQUARE, SQUARE), 0, 0);
+      save(canvas);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      setStatus({ kind: 'done', text: `Done: the ${SQUARE} × ${SQUARE} square, painted in ${seconds} s on ${currentBackend()}.` });
+    } catch (error) {
+      setStatus({ kind: 'error', text: `The ${SQUARE} × ${SQUARE} square could not be painted: ${(error as Error).message}` });
+    } finally {
+      setSquaring(false);
+      setPainting((n) => n - 1);
+      setMemory(memoryUse());
+    }
+  }, [photoName, styleId, photo, mixWhere, blendWith, mask, strength, keepColors, blend, sourceFor, setStatus]);
 
   const current = manifest?.styles.find((s) => s.id === styleId);
   // What the current style can be blended with: paintings of the same network, one's own picture (via
@@ -644,8 +701,9 @@ export function App() {
         </div>
         <label className="split">Before / after <input type="range" min={0} max={100} value={compare} onChange={(e) => setCompare(Number(e.target.value))} /></label>
         <div className="downloads">
-          <button type="button" disabled={!hasResult} onClick={() => download(false)}>Download PNG</button>
-          <button type="button" disabled={!hasResult} onClick={() => download(true)}>Download 1080 × 1080</button>
+          <button type="button" disabled={!hasResult || squaring} onClick={() => download(false)}>Download PNG</button>
+          <button type="button" disabled={!hasResult || squaring} onClick={() => download(true)}
+            title={`The centre square at ${SQUARE} px, painted at that size when the painting is smaller`}>Download {SQUARE} × {SQUARE}</button>
         </div>
         {styleId === OWN && own && <p className="credit">Style: your picture “{own.name}”, by the arbitrary-style network (AdaIN).</p>}
         {current && <p className="credit">Style: {current.title}{describe(current) ? ` (${describe(current)})` : ''}; {current.licence}.</p>}
