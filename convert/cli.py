@@ -347,7 +347,10 @@ def run_eval(args) -> int:
              if "ratio_to_gatys" in overall else "")
           + (f"; Gatys reached the network's loss after {_evaluations(overall['gatys_steps_to_match_median'])} "
              f"of its {args.gatys_steps} L-BFGS evaluations (median of {overall['gatys_trajectories']} pairs)"
-             if "gatys_steps_to_match_median" in overall else ""))
+             if "gatys_steps_to_match_median" in overall else "")
+          + ("; it was within " + ", ".join(f"{r}x of its final loss after {_evaluations(w['median'])}"
+                                          for r, w in overall["gatys_steps_within"].items())
+             if "gatys_steps_within" in overall else ""))
     return 0
 
 

@@ -45,6 +45,8 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
         assert trajectory[-1] == pytest.approx(pair["gatys"]["content_plus_style"], rel=1e-4)
         # Gatys starts from the photo, which is what the identity network returns: matched at once
         assert pair["gatys_steps_to_match"] == 1
+        assert set(pair["gatys_steps_within"]) == {"1.3", "1.8"}
+        assert 1 <= pair["gatys_steps_within"]["1.8"] <= pair["gatys_steps_within"]["1.3"] <= 8
     overall = result["summary"]["overall"]
     assert overall["pairs"] == 4 and overall["gatys_pairs"] == 2
     assert overall["gatys_trajectories"] == 2 and overall["gatys_steps_to_match_median"] == 1
@@ -68,6 +70,18 @@ def test_steps_to_match_reads_the_best_loss_so_far():
     assert evaluate.steps_to_match(trajectory, 3.0) == 2
     assert evaluate.steps_to_match(trajectory, 1.4) == 4
     assert evaluate.steps_to_match(trajectory, 1.0) is None  # never that low
+
+
+def test_steps_within_a_ratio_find_where_the_target_lies_on_the_curve():
+    trajectory = [10.0, 4.0, 2.0, 1.5, 1.2, 1.0]  # final 1.0
+    assert evaluate.steps_within(trajectory, 1.3) == 5  # 1.2 <= 1.3: a network within 1.3x matches step 5
+    assert evaluate.steps_within(trajectory, 2.0) == 3
+    assert evaluate.steps_within(trajectory, 1.0) == 6
+    assert evaluate.steps_within([], 1.3) is None
+    rows = [{"style": "s", "network": {"content": 1.0, "style": 0.1, "content_plus_style": 3.0}, "style_fraction": 0.2,
+             "gatys": {"content_plus_style": 1.0}, "gatys_steps_within": {"1.3": n, "1.8": n // 2}} for n in (80, 60, 100)]
+    within = evaluate.summarise(rows)["overall"]["gatys_steps_within"]
+    assert within == {"1.3": {"median": 80, "range": [60, 100]}, "1.8": {"median": 40, "range": [30, 50]}}
 
 
 def test_summary_of_steps_to_match_counts_never_as_the_most():
