@@ -136,6 +136,32 @@ def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
     assert report["statuses"][-1]["text"].startswith("Done: the 1080 × 1080 square"), report["statuses"]
 
 
+def test_the_square_download_is_the_photos_centre_painted_at_1080(site, tmp_path):
+    """A 1200 x 1080 photo: painted at 512 px on screen, its square is the centre 1080 x 1080 of the
+    photo painted at full size (equal to Python's network on those pixels); painted at full size on
+    screen, the square is the painting's own centre, pixel for pixel."""
+    from skimage import data
+
+    photo = np.asarray(Image.fromarray(data.astronaut()).resize((1200, 1080), Image.LANCZOS))
+    Image.fromarray(photo).save(tmp_path / "wide.png")
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(tmp_path / "wide.png")}, {"style": "great-wave"}, {"await": "done"},
+        {"square": "painted"}, {"await": "done"},
+        {"size": 4096}, {"await": "done"}, {"download": "full"}, {"square": "cropped"},
+    ]})
+    painted, full, cropped = (np.asarray(Image.open(out / f"{n}.png").convert("RGB"), np.float32)
+                              for n in ("painted", "full", "cropped"))
+    assert painted.shape == cropped.shape == (1080, 1080, 3) and full.shape == (1080, 1200, 3)
+    np.testing.assert_array_equal(cropped, full[:, 60:1140])
+    expected = np.clip(np.rint(python_painting(photo[:, 60:1140])), 0, 255)
+    diff = np.abs(painted - expected)
+    print(f"square painted at 1080 px vs Python on the photo's centre: mean {diff.mean():.2f}, "
+          f"99th percentile {np.percentile(diff, 99):.1f}")
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+    assert report["statuses"][1]["text"].startswith("Done: the 1080 × 1080 square"), report["statuses"]
+    print([s["text"] for s in report["statuses"]])
+
+
 def test_a_newer_choice_replaces_the_painting_under_way(site, tmp_path, chelsea_small):
     """Choosing another painting while one is being painted (in tiles) stops the first: while the new
     one paints, the old picture is not offered for download, and what lands is exactly what the new
@@ -293,7 +319,8 @@ def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_sm
 
     big = Image.fromarray(skimage.data.astronaut()).resize((3000, 2000), Image.BICUBIC)
     big.save(tmp_path / "big.png")
-    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+    # WebGL's tiles (on WASM the page would paint this in 1536 px tiles)
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl&tile=1024", "steps": [
         {"size": 4096}, {"style": "great-wave"}, {"upload": str(tmp_path / "big.png")},
         {"await": "done", "timeout": 900_000}, {"eval": COLUMN_PROFILE, "as": "profile"}, {"download": "big"},
     ]})
@@ -672,13 +699,15 @@ def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_smal
     photo.save(tmp_path / "cat.png")
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
         {"upload": str(tmp_path / "cat.png")}, {"style": "udnie"}, {"await": "done"}, {"save": "b"},
-        {"style": "great-wave"}, {"await": "done"}, {"save": "a"},
+        {"square": "square_b"}, {"await": "done"},
+        {"style": "great-wave"}, {"await": "done"}, {"save": "a"}, {"square": "square_a"}, {"await": "done"},
         {"blend_with": "udnie"}, {"await": "done"}, {"where": "region"}, {"await": "done"},
         {"drag": [[0.05, 0.5], [0.35, 0.5]]}, {"await": "done"}, {"save": "region"},
         {"eval": "() => document.querySelector('[data-testid=status]').textContent", "as": "status"},
         # by keyboard: a preset half, then the two regions swapped
         {"focus": "[data-region=right]"}, {"press": "Enter"}, {"await": "done"}, {"save": "right"},
         {"focus": "[data-region=swap]"}, {"press": "Space"}, {"await": "done"}, {"save": "swapped"},
+        {"square": "square_swapped"}, {"await": "done"},
     ]})
     a, b, region, right, swapped = (saved_pixels(out, n) for n in ("a", "b", "region", "right", "swapped"))
     # the stroke: y = 50 +- 6 px (brush radius 6% of 100), x from 8 to 56; well inside it, and far from it
@@ -699,6 +728,16 @@ def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_smal
     assert np.abs(a[rhs] - b[rhs]).mean() > 10 and np.abs(a[lhs] - b[lhs]).mean() > 10
     assert np.abs(right[lhs] - a[lhs]).mean() < 1 and np.abs(right[rhs] - b[rhs]).mean() < 1
     assert np.abs(swapped[lhs] - b[lhs]).mean() < 1 and np.abs(swapped[rhs] - a[rhs]).mean() < 1
+    # The 1080 square (the centre 100 x 100, painted at 1080 px) keeps the region: the seam at x = 80
+    # falls at its middle, Udnie's square on the left of it and The Great Wave's on the right.
+    sq_a, sq_b, sq = (np.asarray(Image.open(out / f"{n}.png").convert("RGB"), np.float32)
+                      for n in ("square_a", "square_b", "square_swapped"))
+    left, right = (slice(None), slice(0, 480)), (slice(None), slice(600, None))
+    print(f"square with the region: |out-udnie| left {np.abs(sq[left] - sq_b[left]).mean():.2f}, "
+          f"|out-great wave| right {np.abs(sq[right] - sq_a[right]).mean():.2f} "
+          f"(the two squares differ by {np.abs(sq_a - sq_b).mean():.1f})")
+    assert np.abs(sq_a - sq_b).mean() > 10
+    assert np.abs(sq[left] - sq_b[left]).mean() < 1 and np.abs(sq[right] - sq_a[right]).mean() < 1
 
 
 def test_bad_style_files_get_messages(site, tmp_path, photo_and_expected, own_style):
@@ -817,7 +856,8 @@ def test_own_style_on_a_large_photo_paints_in_tiles(site, tmp_path, own_style):
     style_path, style = own_style
     photo = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((1000, 700), Image.LANCZOS))
     Image.fromarray(photo).save(tmp_path / "big.png")
-    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+    # the tiles of WebGL (on WASM the page paints up to 1024 px in one pass)
+    report, out = run_scenario(site, tmp_path, {"query": "?nowebgl&tile=512", "steps": [
         {"size": 1024}, {"upload": str(tmp_path / "big.png")}, {"await": "done", "timeout": 600_000},
         {"style_file": str(style_path)}, {"await": "done", "timeout": 600_000}, {"save": "big"},
     ]})

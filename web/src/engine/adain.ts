@@ -12,7 +12,7 @@ import { takeValues } from './backend';
 import type { StyleEntry } from './manifest';
 import { fetchVerified, ModelLoadError, type StyleModel } from './models';
 import { pooledMoments, type Moments } from './statistics';
-import { paintTiled, rgbFromRgba, tileTensor, type RGBAImage, type Survey, type StylizeOptions } from './stylize';
+import { defaultTile, paintTiled, rgbFromRgba, tileTensor, type RGBAImage, type Survey, type StylizeOptions } from './stylize';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {
@@ -31,7 +31,7 @@ export interface AdainOptions {
   preserveColor?: boolean;
   /** A second style for the region where `mask` is 0; `mask` is width x height values in [0, 1]. */
   second?: { statistics: StyleStatistics; mask: Float32Array };
-  /** Largest side of one pass (default 512: the encoder's full-resolution convolutions are large); larger images
+  /** Largest side of one pass (default 512, on WASM 1024: the encoder's full-resolution convolutions are large); larger images
    * are tiled, and a pass too big for the device is retried smaller, as in stylize(). */
   tile?: number;
   overlap?: number;
@@ -154,7 +154,7 @@ export async function stylizeAdain(models: AdainModels, image: RGBAImage, statis
     const second = options.second && { statistics: options.second.statistics, mask: cropMask(options.second.mask, image.width, region) };
     return takeValues(tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics,
       { ...options, second, contentMoments })));
-  }, { ...options, tile: options.tile ?? 512 }, survey);
+  }, { ...options, tile: options.tile ?? defaultTile(512, 1024) }, survey);
 }
 
 function cropMask(mask: Float32Array, width: number, r: { x: number; y: number; width: number; height: number }): Float32Array {

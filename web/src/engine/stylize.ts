@@ -29,7 +29,7 @@ export interface StylizeOptions {
   strength?: number;
   /** Keep the photo's colours (luminance-only transfer). */
   preserveColor?: boolean;
-  /** Largest side of one pass; larger images are tiled (default 1024). */
+  /** Largest side of one pass; larger images are tiled (default 1024, on WASM 1536: defaultTile). */
   tile?: number;
   /** Overlap between tiles in pixels (default 64). */
   overlap?: number;
@@ -53,6 +53,17 @@ export function isAbort(error: unknown): boolean {
 
 export const MAX_SIDE = 4096;
 export const MIN_TILE = 128;
+
+/**
+ * The largest side painted in one pass unless told otherwise. On a GPU a pass is bounded by the texture
+ * that WebGL unrolls its convolutions into, so `gpu` (1024 px for the gallery network). On WASM only memory
+ * bounds it, while every tile costs extra passes to measure the whole picture's statistics (about 4.5
+ * passes' worth for the gallery network; scripts/bench_tiling.py), so there one pass is the cheapest
+ * way up to `wasm`: a 1080 px square painted in one pass instead of 4 tiles x 12 passes.
+ */
+export function defaultTile(gpu: number, wasm: number): number {
+  return tf.getBackend() === 'wasm' ? wasm : gpu;
+}
 
 /** The largest pass that worked after a resource error, per model and backend: later calls start there. */
 const learnedTile = new Map<string, number>();
@@ -165,7 +176,7 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
   if (!(width > 0 && height > 0)) throw new Error('the image has no pixels');
   if (Math.max(width, height) > MAX_SIDE) throw new Error(`the image is larger than ${MAX_SIDE} px on a side: scale it down first`);
   const where = `${key}@${tf.getBackend()}`;
-  let tile = Math.min(options.tile ?? 1024, learnedTile.get(where) ?? Infinity);
+  let tile = Math.min(options.tile ?? defaultTile(1024, 1536), learnedTile.get(where) ?? Infinity);
   for (;;) {
     try {
       return await paintInTiles(image, multiple, pass, tile, options, survey);

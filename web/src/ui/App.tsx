@@ -40,7 +40,7 @@ type PaintOptions = {
 /** `pixels` painted by one source with the page's settings (strength is AdaIN's alpha there). */
 function paintWith(src: Source, pixels: ImageData, o: PaintOptions): Promise<RGBAImage> {
   const common = { preserveColor: o.keepColors, signal: o.signal, onProgress: o.onProgress, onRetry: o.onRetry };
-  if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: o.strength, ...common });
+  if (src.kind === 'adain') return stylizeAdain(src.models, pixels, src.statistics, { alpha: o.strength, tile: o.tile, ...common });
   return stylize(src.model, pixels, src.vector, { strength: o.strength, tile: o.tile, ...common });
 }
 
@@ -321,8 +321,12 @@ export function App() {
   const wanted = [idOf(photo), styleId, strength, keepColors, size, blendWith, blend, mixWhere, idOf(mask), idOf(own)].join(' ');
   const settled = reading === 0 && painting === 0 && (!photo || mode !== 'photo' || startedFor === wanted);
 
+  // A square being painted for download is of the settings it was asked with: anything newer stops it.
+  const squareRun = useRef<AbortController | null>(null);
+
   // Render whenever the photo, style or settings change.
   useEffect(() => {
+    squareRun.current?.abort();
     if (mode !== 'photo' || !photo || !manifest || !styleId || !source.current || !output.current) return;
     if (styleId === OWN && !own) return;
     const ticket = ++run.current;
@@ -480,44 +484,67 @@ export function App() {
     }
     // The painting is smaller than the square: rather than enlarge it (soft, its strokes blown up),
     // paint the photo's centre square at the square's own size, with the same settings and region.
+    const controller = new AbortController();
+    squareRun.current = controller;
+    const { signal } = controller;
     setSquaring(true);
     setPainting((n) => n + 1);
     const started = performance.now();
     const saying = `Painting the ${SQUARE} × ${SQUARE} square`;
-    setStatus({ kind: 'busy', text: `${saying}…` });
+    const say = (status: Status) => !signal.aborted && setStatus(status);
+    say({ kind: 'busy', text: `${saying}…` });
     try {
       const p = Math.min(photo.width, photo.height);
       ctx.fillStyle = '#fff';
       ctx.fillRect(0, 0, SQUARE, SQUARE);
       ctx.drawImage(photo, (photo.width - p) / 2, (photo.height - p) / 2, p, p, 0, 0, SQUARE, SQUARE);
       const pixels = ctx.getImageData(0, 0, SQUARE, SQUARE);
-      const mc = maskCanvas.current;
       let region: Float32Array | null = null;
-      if (mixWhere === 'region' && blendWith && mask && mc) { // the painted region, over the same square
+      if (mixWhere === 'region' && blendWith && mask && mask.length === out.width * out.height) {
+        // the region the painting on screen used, over the same centre square
+        const whole = document.createElement('canvas');
+        whole.width = out.width;
+        whole.height = out.height;
+        whole.getContext('2d')!.putImageData(new ImageData(maskPixels(mask) as Uint8ClampedArray<ArrayBuffer>, out.width, out.height), 0, 0);
         const m = document.createElement('canvas');
         m.width = m.height = SQUARE;
         const mctx = m.getContext('2d', { willReadFrequently: true })!;
-        mctx.drawImage(mc, (mc.width - side) / 2, (mc.height - side) / 2, side, side, 0, 0, SQUARE, SQUARE);
+        mctx.drawImage(whole, (out.width - side) / 2, (out.height - side) / 2, side, side, 0, 0, SQUARE, SQUARE);
         region = maskFromPixels(mctx.getImageData(0, 0, SQUARE, SQUARE).data);
       }
-      const tenths = inTenths((percent) => setStatus({ kind: 'busy', text: `${saying}… ${percent}%` }));
-      const options = { strength, keepColors, onProgress: (done: number, total: number) => total > 1 && tenths(done, total) };
-      const result = region
+      const tenths = inTenths((percent) => say({ kind: 'busy', text: `${saying}… ${percent}%` }));
+      const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
+      const options = { strength, keepColors, tile, signal, onProgress: (done: number, total: number) => total > 1 && tenths(done, total) };
+      const paintSquare = async () => (region
         ? composite(await paintWith(await sourceFor(styleId, '', 0), pixels, options),
           await paintWith(await sourceFor(blendWith, '', 0), pixels, options), region)
-        : await paintWith(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend), pixels, options);
+        : paintWith(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend), pixels, options));
+      let result: RGBAImage;
+      try {
+        result = await paintSquare();
+      } catch (error) {
+        if (!(error instanceof ContextLostError || isContextLost()) || signal.aborted) throw error;
+        // The GPU was taken away mid-square: rebuild it (as a painting does) and try once more.
+        say({ kind: 'busy', text: `The GPU was reset while painting the square; starting again…` });
+        await recover();
+        result = await paintSquare();
+      }
+      if (signal.aborted) return;
       ctx.putImageData(new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, SQUARE, SQUARE), 0, 0);
       save(canvas);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      setStatus({ kind: 'done', text: `Done: the ${SQUARE} × ${SQUARE} square, painted in ${seconds} s on ${currentBackend()}.` });
+      say({ kind: 'done', text: `Done: the ${SQUARE} × ${SQUARE} square, painted in ${seconds} s on ${currentBackend()}.` });
     } catch (error) {
-      setStatus({ kind: 'error', text: `The ${SQUARE} × ${SQUARE} square could not be painted: ${(error as Error).message}` });
+      if (!isAbort(error) && !signal.aborted) {
+        say({ kind: 'error', text: `The ${SQUARE} × ${SQUARE} square could not be painted: ${(error as Error).message}` });
+      }
     } finally {
+      if (squareRun.current === controller) squareRun.current = null;
       setSquaring(false);
       setPainting((n) => n - 1);
       setMemory(memoryUse());
     }
-  }, [photoName, styleId, photo, mixWhere, blendWith, mask, strength, keepColors, blend, sourceFor, setStatus]);
+  }, [photoName, styleId, photo, mixWhere, blendWith, mask, strength, keepColors, blend, sourceFor, setStatus, recover]);
 
   const current = manifest?.styles.find((s) => s.id === styleId);
   // What the current style can be blended with: paintings of the same network, one's own picture (via
@@ -668,9 +695,9 @@ export function App() {
           <span className="hint region" role="group" aria-label="Region for the second style">
             Paint the region on the picture (mouse, pen or finger), or take
             {(['left', 'right', 'top', 'bottom'] as Half[]).map((half) => (
-              <button key={half} type="button" data-region={half} onClick={() => setRegion((w, h) => halfMask(half, w, h))}>{{ left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' }[half]}</button>
+              <button key={half} type="button" data-region={half} disabled={!photo} onClick={() => setRegion((w, h) => halfMask(half, w, h))}>{{ left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' }[half]}</button>
             ))}
-            <button type="button" data-region="swap" title="The second style where the first was, and the other way round"
+            <button type="button" data-region="swap" disabled={!photo} title="The second style where the first was, and the other way round"
               onClick={() => setRegion((_w, _h, painted) => invertMask(painted))}>Swap</button>
             <button type="button" onClick={clearMask}>Clear</button>
           </span>
@@ -697,7 +724,8 @@ export function App() {
             aria-label="Region for the second style: paint on it"
             onPointerDown={(e) => { drawing.current = true; e.currentTarget.setPointerCapture(e.pointerId); brush(e, true); }}
             onPointerMove={(e) => drawing.current && brush(e, false)}
-            onPointerUp={() => { drawing.current = false; commitMask(); }} />
+            onPointerUp={() => { drawing.current = false; commitMask(); }}
+            onPointerCancel={() => { drawing.current = false; commitMask(); }} />
         </div>
         <label className="split">Before / after <input type="range" min={0} max={100} value={compare} onChange={(e) => setCompare(Number(e.target.value))} /></label>
         <div className="downloads">
