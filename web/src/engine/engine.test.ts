@@ -371,6 +371,24 @@ describe('models', () => {
     expect(MIN_TILE).toBe(128);
     real.dispose();
   }, 120_000);
+  it('paints up to 1536 px in one pass on WASM, where only memory bounds a pass, and tiles above 1024 px elsewhere', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const m = parseManifest(shipped());
+    const image = { width: 1100, height: 16, data: new Uint8ClampedArray(1100 * 16 * 4).map((_, i) => (i * 13) % 256) };
+    const vector = styleVector(m, 'udnie');
+    const passesOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      const real = await loadModel('models', m, 'gallery', undefined, diskFetch());
+      let passes = 0;
+      const graph = { execute: (inputs: Record<string, tf.Tensor>, outputs?: string) => (passes++, real.graph.execute(inputs, outputs)) };
+      const counted = { ...real, entry: { ...real.entry, id: `gallery-counted-${backend}` }, graph: graph as unknown as typeof real.graph };
+      await stylize(counted, image, vector, { statistics: 'tile' });
+      real.dispose();
+      return passes;
+    };
+    expect(await passesOn('wasm')).toBe(1);
+    expect(await passesOn('cpu')).toBe(2);
+  }, 120_000);
   it('stops between tiles when its signal is aborted, without leaking or learning a smaller tile', async () => {
     await tf.setBackend('cpu');
     const m = parseManifest(shipped());
