@@ -10,7 +10,7 @@ import {
 import { Live } from './Live';
 import { Video } from './Video';
 import { fitSize, PhotoError, readPhoto } from './photo';
-import { composite, halfMask, invertMask, maskFromPixels, maskPixels, type Half } from './region';
+import { composite, halfMask, invertMask, maskFromPixels, maskPixels, presetMask, type Half, type Preset } from './region';
 import { SAMPLES } from './samples';
 
 const BASE = import.meta.env.BASE_URL;
@@ -120,6 +120,7 @@ export function App() {
   // 'everywhere': the two styles mixed; 'region': the second style only where the visitor painted a mask.
   const [mixWhere, setMixWhere] = useState<'everywhere' | 'region'>('everywhere');
   const [mask, setMask] = useState<Float32Array | null>(null);
+  const [preset, setPreset] = useState<Preset | null>(null); // the region is a preset half (else painted)
   const maskCanvas = useRef<HTMLCanvasElement>(null);
   const drawing = useRef(false);
   const galleryStats = useRef(new Map<string, Promise<StyleStatistics>>());
@@ -343,10 +344,16 @@ export function App() {
     ctx.drawImage(photo, 0, 0, width, height);
     const pixels = ctx.getImageData(0, 0, width, height);
     const mc = maskCanvas.current;
-    if (mc && (mc.width !== width || mc.height !== height)) { // a new picture size: a new, empty region
+    if (mc && (mc.width !== width || mc.height !== height)) { // a new picture size: a new region
       mc.width = width;
       mc.height = height;
-      if (mask) { // the old region no longer fits: forget it (this effect runs again without it)
+      if (preset) { // a preset half is made again at the new size (this effect runs again with it)
+        const m = presetMask(preset, width, height);
+        mc.getContext('2d')!.putImageData(new ImageData(maskPixels(m) as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
+        setMask(m);
+        return () => controller.abort();
+      }
+      if (mask) { // a painted region no longer fits: forget it (this effect runs again without it)
         setMask(null);
         return () => controller.abort();
       }
@@ -423,7 +430,7 @@ export function App() {
       }
     })().finally(() => setPainting((n) => n - 1));
     return () => controller.abort();
-  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, sourceFor, wanted]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, preset, sourceFor, wanted]);
 
   // Live and video modes paint frames with whatever the settings say now: one painter, kept current.
   useEffect(() => {
@@ -594,6 +601,7 @@ export function App() {
     const c = maskCanvas.current;
     if (!c || !c.width) return;
     last.current = null;
+    setPreset(null); // painted on: no longer just a preset
     setMask(maskFromPixels(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
   };
   /** A region from a preset or the inverse of the painted one: shown on the mask canvas, then used. */
@@ -609,6 +617,7 @@ export function App() {
   const clearMask = () => {
     const c = maskCanvas.current;
     c?.getContext('2d')!.clearRect(0, 0, c.width, c.height);
+    setPreset(null);
     setMask(null);
   };
 
@@ -695,10 +704,11 @@ export function App() {
           <span className="hint region" role="group" aria-label="Region for the second style">
             Paint the region on the picture (mouse, pen or finger), or take
             {(['left', 'right', 'top', 'bottom'] as Half[]).map((half) => (
-              <button key={half} type="button" data-region={half} disabled={!photo} onClick={() => setRegion((w, h) => halfMask(half, w, h))}>{{ left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' }[half]}</button>
+              <button key={half} type="button" data-region={half} disabled={!photo} aria-pressed={preset?.half === half}
+                onClick={() => { setPreset({ half, swapped: false }); setRegion((w, h) => halfMask(half, w, h)); }}>{{ left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' }[half]}</button>
             ))}
             <button type="button" data-region="swap" disabled={!photo} title="The second style where the first was, and the other way round"
-              onClick={() => setRegion((_w, _h, painted) => invertMask(painted))}>Swap</button>
+              onClick={() => { setPreset(preset && { ...preset, swapped: !preset.swapped }); setRegion((_w, _h, painted) => invertMask(painted)); }}>Swap</button>
             <button type="button" onClick={clearMask}>Clear</button>
           </span>
         )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composite, halfMask, invertMask, maskFromPixels, maskPixels } from './region';
+import { composite, halfMask, invertMask, maskFromPixels, maskPixels, presetMask } from './region';
 
 const image = (width: number, height: number, value: number) =>
   ({ data: new Uint8ClampedArray(4 * width * height).fill(value), width, height });
@@ -33,6 +33,14 @@ describe('regions', () => {
     const left = halfMask('left', 30, 4);
     expect(Array.from(invertMask(left))).toEqual(Array.from(halfMask('right', 30, 4)).map((m) => expect.closeTo(m, 6)));
     expect(Array.from(invertMask(invertMask(left)))).toEqual(Array.from(left).map((m) => expect.closeTo(m, 6)));
+  });
+
+  it('a preset is made again at any size, swapped or not', () => {
+    expect(Array.from(presetMask({ half: 'top', swapped: false }, 6, 40))).toEqual(Array.from(halfMask('top', 6, 40)));
+    const swapped = presetMask({ half: 'top', swapped: true }, 9, 31);
+    expect(swapped[0]).toBe(0);
+    expect(swapped[30 * 9]).toBe(1);
+    expect(swapped.length).toBe(9 * 31);
   });
 
   it('a mask survives being shown on the canvas and read back, to 1/255', () => {

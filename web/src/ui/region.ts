@@ -39,6 +39,14 @@ export function halfMask(half: Half, width: number, height: number, feather = 0.
   return mask;
 }
 
+/** A preset region: a half, perhaps swapped; kept as such so it can be made again at another size. */
+export type Preset = { half: Half; swapped: boolean };
+
+export function presetMask(preset: Preset, width: number, height: number): Float32Array {
+  const mask = halfMask(preset.half, width, height);
+  return preset.swapped ? invertMask(mask) : mask;
+}
+
 /** The other region: each style takes the other's place. */
 export function invertMask(mask: Float32Array): Float32Array {
   return mask.map((m) => 1 - m);
