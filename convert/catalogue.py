@@ -22,7 +22,9 @@ PAINTINGS = {
     "monet_water_lilies_1919.jpg": ("water-lilies", "Water Lilies", "Claude Monet", "1919"),
     "van_gogh_wheat_field_with_cypresses_1889.jpg": ("wheat-field", "Wheat Field with Cypresses", "Vincent van Gogh",
                                                      "1889"),
-    "gauguin_tahitian_women.jpg": ("tahitian-women", "Tahitian Women (title unverified)", "Paul Gauguin", None),
+    # The source gives no title; the picture is signed "P. Gauguin 96" (lower right) and its three women, two
+    # in red pareos, are the composition of Gauguin's Three Tahitian Women (1896).
+    "gauguin_tahitian_women.jpg": ("tahitian-women", "Three Tahitian Women", "Paul Gauguin", "1896"),
     "delaunay_portrait_of_metzinger_1906.jpg": ("metzinger", "Portrait of Jean Metzinger", "Robert Delaunay", "1906"),
 }
 
