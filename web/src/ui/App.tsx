@@ -47,6 +47,33 @@ function paintWith(src: Source, pixels: ImageData, o: PaintOptions): Promise<RGB
 /** The side of the square download, as social networks take it. */
 const SQUARE = 1080;
 
+/** `?tile=N` forces the largest pass (tests use it to paint in tiles on any backend). */
+function tileParam(): number | undefined {
+  return Number(new URLSearchParams(location.search).get('tile')) || undefined;
+}
+
+/** Shows a region on `canvas` (of the mask's size) in the brush's colour. */
+function drawMask(canvas: HTMLCanvasElement, mask: Float32Array): void {
+  canvas.getContext('2d')!.putImageData(new ImageData(maskPixels(mask) as Uint8ClampedArray<ArrayBuffer>, canvas.width, canvas.height), 0, 0);
+}
+
+/**
+ * Runs `paint`; if the GPU was taken away meanwhile (driver reset, memory, another tab), says so with
+ * `onReset`, rebuilds the backend with `recover` and runs it once more. `recovered` tells what happened.
+ */
+async function retryAfterGpuReset<T>(paint: () => Promise<T>, recover: () => Promise<BackendName>,
+  onReset: () => void, signal?: AbortSignal): Promise<{ result: T; recovered: string }> {
+  try {
+    return { result: await paint(), recovered: '' };
+  } catch (error) {
+    if (!(error instanceof ContextLostError || isContextLost()) || signal?.aborted) throw error;
+    onReset();
+    const cause = lastLossCause();
+    const name = await recover();
+    return { result: await paint(), recovered: ` The GPU was reset during painting (${cause}); recovered on ${name}.` };
+  }
+}
+
 function backendOptions(): BackendOptions {
   const params = new URLSearchParams(location.search);
   return {
@@ -319,6 +346,17 @@ export function App() {
     return { kind: 'adain', models: await getAdain(), statistics, name };
   }, [manifest, getModel, getAdain, own, statsOf]);
 
+  /**
+   * A picture painted as the settings ask, each source by `one`: the style (blended with its partner
+   * everywhere), or with a region, the style and its partner each whole, composited by the region
+   * (cf. Huang & Belongie 2017, Fig. 8).
+   */
+  const paintAsSet = useCallback(async (region: Float32Array | null, one: (src: Source) => Promise<RGBAImage>) => {
+    if (!region) return one(await sourceFor(styleId!, mixWhere === 'region' ? '' : blendWith, blend));
+    const first = await one(await sourceFor(styleId!, '', 0));
+    return composite(first, await one(await sourceFor(blendWith, '', 0)), region);
+  }, [sourceFor, styleId, mixWhere, blendWith, blend]);
+
   const wanted = [idOf(photo), styleId, strength, keepColors, size, blendWith, blend, mixWhere, idOf(mask), idOf(own)].join(' ');
   const settled = reading === 0 && painting === 0 && (!photo || mode !== 'photo' || startedFor === wanted);
 
@@ -349,7 +387,7 @@ export function App() {
       mc.height = height;
       if (preset) { // a preset half is made again at the new size (this effect runs again with it)
         const m = presetMask(preset, width, height);
-        mc.getContext('2d')!.putImageData(new ImageData(maskPixels(m) as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
+        drawMask(mc, m);
         setMask(m);
         return () => controller.abort();
       }
@@ -369,7 +407,7 @@ export function App() {
     const region = mixWhere === 'region' && blendWith && mask && mask.length === width * height ? mask : null;
     const paint = async (): Promise<{ result: RGBAImage; note: string } | null> => {
       let note = '';
-      const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
+      const tile = tileParam();
       const run1 = async (src: Source): Promise<RGBAImage> => {
         if (ticket !== run.current) throw new Stale();
         setStatus({ kind: 'busy', text: `Painting in the style of ${src.name}…` });
@@ -384,11 +422,7 @@ export function App() {
         return paintWith(src, pixels, { strength, keepColors, tile, signal, ...progress });
       };
       try {
-        if (!region) return { result: await run1(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend)), note };
-        // Two styles, each confined to its region: the painted mask gets the second (cf. Huang & Belongie 2017, Fig. 8).
-        const first = await run1(await sourceFor(styleId, '', 0));
-        const second = await run1(await sourceFor(blendWith, '', 0));
-        return { result: composite(first, second, region), note };
+        return { result: await paintAsSet(region, run1), note };
       } catch (error) {
         if (error instanceof Stale || isAbort(error)) return null;
         throw error;
@@ -402,19 +436,8 @@ export function App() {
       if (signal.aborted) return;
       const started = performance.now();
       try {
-        let painted;
-        let recovered = '';
-        try {
-          painted = await paint();
-        } catch (error) {
-          if (!(error instanceof ContextLostError || isContextLost())) throw error;
-          // The GPU was taken away mid-run (driver reset, memory, another tab): rebuild and retry once.
-          setStatus({ kind: 'busy', text: 'The GPU was reset while painting; starting again…' });
-          const cause = lastLossCause();
-          const name = await recover();
-          recovered = ` The GPU was reset during painting (${cause}); recovered on ${name}.`;
-          painted = await paint();
-        }
+        const { result: painted, recovered } = await retryAfterGpuReset(paint, recover,
+          () => setStatus({ kind: 'busy', text: 'The GPU was reset while painting; starting again…' }));
         if (!painted || ticket !== run.current) return;
         const { result, note } = painted;
         out.width = width;
@@ -430,7 +453,7 @@ export function App() {
       }
     })().finally(() => setPainting((n) => n - 1));
     return () => controller.abort();
-  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, preset, sourceFor, wanted]);
+  }, [photo, manifest, styleId, strength, keepColors, size, blendWith, blend, own, recover, mode, mixWhere, mask, preset, paintAsSet, wanted]);
 
   // Live and video modes paint frames with whatever the settings say now: one painter, kept current.
   useEffect(() => {
@@ -512,7 +535,7 @@ export function App() {
         const whole = document.createElement('canvas');
         whole.width = out.width;
         whole.height = out.height;
-        whole.getContext('2d')!.putImageData(new ImageData(maskPixels(mask) as Uint8ClampedArray<ArrayBuffer>, out.width, out.height), 0, 0);
+        drawMask(whole, mask);
         const m = document.createElement('canvas');
         m.width = m.height = SQUARE;
         const mctx = m.getContext('2d', { willReadFrequently: true })!;
@@ -520,22 +543,9 @@ export function App() {
         region = maskFromPixels(mctx.getImageData(0, 0, SQUARE, SQUARE).data);
       }
       const tenths = inTenths((percent) => say({ kind: 'busy', text: `${saying}… ${percent}%` }));
-      const tile = Number(new URLSearchParams(location.search).get('tile')) || undefined;
-      const options = { strength, keepColors, tile, signal, onProgress: (done: number, total: number) => total > 1 && tenths(done, total) };
-      const paintSquare = async () => (region
-        ? composite(await paintWith(await sourceFor(styleId, '', 0), pixels, options),
-          await paintWith(await sourceFor(blendWith, '', 0), pixels, options), region)
-        : paintWith(await sourceFor(styleId, mixWhere === 'region' ? '' : blendWith, blend), pixels, options));
-      let result: RGBAImage;
-      try {
-        result = await paintSquare();
-      } catch (error) {
-        if (!(error instanceof ContextLostError || isContextLost()) || signal.aborted) throw error;
-        // The GPU was taken away mid-square: rebuild it (as a painting does) and try once more.
-        say({ kind: 'busy', text: `The GPU was reset while painting the square; starting again…` });
-        await recover();
-        result = await paintSquare();
-      }
+      const options = { strength, keepColors, tile: tileParam(), signal, onProgress: (done: number, total: number) => total > 1 && tenths(done, total) };
+      const { result } = await retryAfterGpuReset(() => paintAsSet(region, (src) => paintWith(src, pixels, options)), recover,
+        () => say({ kind: 'busy', text: `The GPU was reset while painting the square; starting again…` }), signal);
       if (signal.aborted) return;
       ctx.putImageData(new ImageData(result.data as Uint8ClampedArray<ArrayBuffer>, SQUARE, SQUARE), 0, 0);
       save(canvas);
@@ -551,7 +561,7 @@ export function App() {
       setPainting((n) => n - 1);
       setMemory(memoryUse());
     }
-  }, [photoName, styleId, photo, mixWhere, blendWith, mask, strength, keepColors, blend, sourceFor, setStatus, recover]);
+  }, [photoName, styleId, photo, mixWhere, blendWith, mask, strength, keepColors, paintAsSet, setStatus, recover]);
 
   const current = manifest?.styles.find((s) => s.id === styleId);
   // What the current style can be blended with: paintings of the same network, one's own picture (via
@@ -610,7 +620,7 @@ export function App() {
     if (!c || !c.width) return;
     const ctx = c.getContext('2d')!;
     const m = make(c.width, c.height, maskFromPixels(ctx.getImageData(0, 0, c.width, c.height).data));
-    ctx.putImageData(new ImageData(maskPixels(m) as Uint8ClampedArray<ArrayBuffer>, c.width, c.height), 0, 0);
+    drawMask(c, m);
     last.current = null;
     setMask(m);
   };
