@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import images, losses, networks, train, vgg
+from . import images, losses, networks, precision, train, vgg
 
 ENCODER_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 DEFAULT_DECODER_WIDTHS = (128, 64, 32)
@@ -101,8 +101,10 @@ def decoder(widths=DEFAULT_DECODER_WIDTHS, name: str = "decoder") -> keras.Model
     x = conv(x, w3, "dec2_1")
     x = networks.NearestUpsample(2, name="up1")(x)
     x = conv(x, w3, "dec1_2")
-    x = conv(x, 3, "dec1_1", relu=False)
-    image = layers.Rescaling(127.5, offset=127.5, name="image")(x)
+    x = networks.ReflectPad(1, name="dec1_1_pad")(x)
+    # The head is float32 under any dtype policy (convert.precision), as the gallery network's is.
+    x = layers.Conv2D(3, 3, padding="valid", name="dec1_1_conv", dtype="float32")(x)
+    image = layers.Rescaling(127.5, offset=127.5, name="image", dtype="float32")(x)
     return keras.Model(features, image, name=name)
 
 
@@ -294,8 +296,9 @@ def _fit(image: np.ndarray, shape) -> np.ndarray:
 
 def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 3, val_size: int = 256,
                 save_every: float = 300.0, render_every: int = 500, jit_compile="auto", log=print,
-                time_limit: float | None = None) -> int:
-    """Train (or resume) the decoder in ``run_dir``; returns the step reached."""
+                time_limit: float | None = None, precision_choice: str = "auto") -> int:
+    """Train (or resume) the decoder in ``run_dir``; returns the step reached (``precision_choice``:
+    :func:`convert.precision.resolve`)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
@@ -321,8 +324,13 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
         val_styles = [np.asarray(images.load_image(p, size=val_size), np.float32) for p in held[:6]]
     log(f"{len(photos)} photos, {len(paintings)} style images, {len(recipe.holdout)} held out")
 
-    dec = recipe.build_decoder()
-    trainer = AdaINTrainer(dec, recipe.style_weight, recipe.tv_weight)
+    chosen = precision.resolve(precision_choice)
+    log(chosen.note)
+    with precision.scope(chosen):
+        dec = recipe.build_decoder()
+        trainer = AdaINTrainer(dec, recipe.style_weight, recipe.tv_weight)
+    if jit_compile == "auto":
+        jit_compile = precision.jit_compile(chosen)
     probe = np.zeros((1, 16, 16, 3), np.float32)
     start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe))
     if start >= recipe.steps:

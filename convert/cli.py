@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="seed for --init noise (default 0)")
     g.add_argument("--report", type=Path, help="also write the settings and final losses as JSON here")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_precision_option(g)
     g.set_defaults(handler=run_gatys)
 
     t = sub.add_parser(
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--time-limit-min", type=_positive, metavar="MIN",
                    help="stop (and save) after this many minutes of training, whatever the step")
+    _add_precision_option(d)
     d.set_defaults(handler=run_adain_distill)
 
     x = sub.add_parser(
@@ -238,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for an AdaIN run: the encoder, an `adain-distill` run folder (default: the shipped "
                    "checkpoints/adain-encoder) or 'vgg' for VGG16 itself")
     e.add_argument("-o", "--output", type=Path, required=True, help="results .json")
+    _add_precision_option(e)
     e.set_defaults(handler=run_eval)
 
     y = sub.add_parser(
@@ -300,16 +303,19 @@ def run_eval(args) -> int:
 
     import numpy as np
 
-    from . import networks
+    from . import networks, precision
     from .evaluate import GatysCache, evaluate
     from .train import load_run
 
+    chosen = precision.resolve(args.precision)
+    print(chosen.note, file=sys.stderr)
     if is_adain:
         from . import adain
         from .losses import StyleObjective
 
-        decoder, recipe, step = adain.load_run(args.run)
-        encode = adain.relu4_1_encoder(encoder_run) if encoder_run else None  # None: VGG16 itself
+        with precision.scope(chosen):
+            decoder, recipe, step = adain.load_run(args.run)
+            encode = adain.relu4_1_encoder(encoder_run) if encoder_run else None  # None: VGG16 itself
         size = args.size or recipe.scale
         stats = [adain.style_statistics(images.load_image(p, size=size)[None], encode) for p in recipe_styles]
 
@@ -318,7 +324,8 @@ def run_eval(args) -> int:
 
         objective = StyleObjective()  # the same figures as the fast networks: Gatys's Gram objective
     else:
-        transformer, recipe, step = load_run(args.run)
+        with precision.scope(chosen):
+            transformer, recipe, step = load_run(args.run)
         eye = np.eye(len(recipe.styles), dtype=np.float32)
         size = args.size or recipe.scale
 
@@ -331,10 +338,11 @@ def run_eval(args) -> int:
                        objective=objective,
                        gatys_steps=args.gatys_steps, gatys_photos=args.gatys_photos,
                        cache=GatysCache(args.cache), log=lambda m: print(m, file=sys.stderr),
-                       gatys_compute=not args.cached_only)
+                       gatys_compute=not args.cached_only, precision_choice=chosen.name)
     from . import vgg
 
     results["run"] = {"folder": str(args.run), "step": step}
+    results["precision"] = chosen.name
     if is_adain:
         results["run"]["encoder"] = str(args.encoder)
     results["loss_network"] = {"weights": str(vgg.weights_path()), "digest": vgg.weights_digest()}
@@ -434,7 +442,8 @@ def _train(recipe, args) -> int:
     started = time.monotonic()
     try:
         step = train(recipe, args.run, val_folder=args.val_photos, save_every=60 * args.save_every_min,
-                     render_every=args.render_every, time_limit=_seconds(args.time_limit_min))
+                     render_every=args.render_every, time_limit=_seconds(args.time_limit_min),
+                     precision_choice=args.precision)
     except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"trained to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")
@@ -449,6 +458,13 @@ def _add_run_options(parser, render_every: int) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time-limit-min", type=_positive, metavar="MIN",
                         help="stop (and save) after this many minutes of training, whatever the step")
+    _add_precision_option(parser)
+
+
+def _add_precision_option(parser) -> None:
+    parser.add_argument("--precision", choices=("auto", "bfloat16", "float32"), default="auto",
+                        help="bfloat16 mixed precision or float32 (default auto: bfloat16 where the CPU or GPU "
+                             "has bfloat16 units, else float32)")
 
 
 def run_export(args) -> int:
@@ -551,7 +567,7 @@ def run_adain_train(args) -> int:
     try:
         step = adain.train_adain(recipe, args.run, val_folder=args.val_photos,
                                  save_every=60 * args.save_every_min, render_every=args.render_every,
-                                 time_limit=_seconds(args.time_limit_min))
+                                 time_limit=_seconds(args.time_limit_min), precision_choice=args.precision)
     except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"trained to step {step}; checkpoint in {args.run}")
@@ -570,7 +586,7 @@ def run_adain_distill(args) -> int:
     started = time.monotonic()
     try:
         step = distill.distill(recipe, args.run, save_every=60 * args.save_every_min,
-                               time_limit=_seconds(args.time_limit_min))
+                               time_limit=_seconds(args.time_limit_min), precision_choice=args.precision)
     except RecipeMismatch as error:
         raise UsageError(str(error)) from None
     print(f"distilled to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")
@@ -632,7 +648,8 @@ def run_gatys(args) -> int:
 
     try:
         result = gatys.stylize(content, style, objective, steps=args.steps, init=args.init, seed=args.seed,
-                               preserve_color=args.preserve_color, progress=progress)
+                               preserve_color=args.preserve_color, progress=progress,
+                               precision_choice=args.precision)
     finally:
         bar.close()
     images.save_image(args.output, result.image)

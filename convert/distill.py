@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import adain, images, losses, train, vgg
+from . import adain, images, losses, precision, train, vgg
 
 #: VGG16's convolutions up to relu4_1, in order.
 LAYERS = vgg.TAPS[: vgg.TAPS.index("relu4_1") + 1]
@@ -161,7 +161,7 @@ class DistillTrainer(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         target = self.teacher(ops.concatenate([x[0], x[1]], axis=0))["relu4_1"]
-        return ops.mean(losses.content_loss(y_pred, ops.stop_gradient(target)))
+        return ops.mean(losses.content_loss(ops.cast(y_pred, "float32"), ops.stop_gradient(target)))
 
 
 @dataclass
@@ -193,8 +193,11 @@ def load_pictures(recipe: DistillRecipe, log=print) -> tuple[list[np.ndarray], l
 
 
 def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compile="auto", log=print,
-            time_limit: float | None = None) -> int:
-    """Prune (on a fresh run) and fine-tune (or resume) a student encoder in ``run_dir``; returns its step."""
+            time_limit: float | None = None, precision_choice: str = "auto") -> int:
+    """Prune (on a fresh run) and fine-tune (or resume) a student encoder in ``run_dir``; returns its step.
+
+    Pruning (least squares) is float32; the fine-tuning runs at ``precision_choice``
+    (:func:`convert.precision.resolve`)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
@@ -208,8 +211,13 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
     data = adain.PairBatches(photos, paintings, recipe.prune_images // 2, recipe.crop, 1, recipe.seed + 1)
     (content, style), _ = data[0]
 
-    encoder = student(recipe.widths)
-    trainer = DistillTrainer(encoder)
+    chosen = precision.resolve(precision_choice)
+    log(chosen.note)
+    with precision.scope(chosen):
+        encoder = student(recipe.widths)
+        trainer = DistillTrainer(encoder)
+    if jit_compile == "auto":
+        jit_compile = precision.jit_compile(chosen)
     probe = np.zeros((1, 16, 16, 3), np.float32)
     start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe))
     if start == 0:

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import gatys, images, vgg
+from . import gatys, images, precision, vgg
 from .losses import StyleObjective
 
 
@@ -36,9 +36,13 @@ def _digest(path: Path) -> str:
 CACHE_VERSION = 2
 
 
-def cache_key(photo: Path, style: Path, size: int, steps: int, objective: StyleObjective) -> str:
-    blob = json.dumps([CACHE_VERSION, vgg.weights_digest(), _digest(photo), _digest(style), size, steps,
-                       objective.as_dict()], sort_keys=True)
+def cache_key(photo: Path, style: Path, size: int, steps: int, objective: StyleObjective,
+              precision_name: str = "float32") -> str:
+    """A reference's key; a bfloat16 optimisation's differs from a float32 one's (float32 keys are unchanged)."""
+    fields = [CACHE_VERSION, vgg.weights_digest(), _digest(photo), _digest(style), size, steps, objective.as_dict()]
+    if precision_name != "float32":
+        fields.append(precision_name)
+    blob = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -82,10 +86,10 @@ def _layers(per_layer: dict) -> dict:
 
 def gatys_reference(photo_path, style_path, size: int, steps: int, objective: StyleObjective,
                     cache: GatysCache, log: Callable[[str], None] = print, photo=None, style=None,
-                    compute: bool = True) -> dict | None:
+                    compute: bool = True, precision_choice: str = "auto") -> dict | None:
     """The Gatys optimisation's figures for one photo and style, from ``cache`` or computed and cached
     (None when it is not cached and ``compute`` is False)."""
-    key = cache_key(photo_path, style_path, size, steps, objective)
+    key = cache_key(photo_path, style_path, size, steps, objective, precision.resolve(precision_choice).name)
     reference = cache.get(key)
     if reference is None and not compute:
         return None
@@ -93,7 +97,7 @@ def gatys_reference(photo_path, style_path, size: int, steps: int, objective: St
         photo = images.load_image(photo_path, size=size) if photo is None else photo
         style = images.load_image(style_path, size=size) if style is None else style
         start = time.perf_counter()
-        result = gatys.stylize(photo, style, objective, steps=steps)
+        result = gatys.stylize(photo, style, objective, steps=steps, precision_choice=precision_choice)
         reference = dict(result.losses)
         reference["content_plus_style"] = (objective.content_weight * reference["content"]
                                            + objective.style_weight * reference["style"])
@@ -142,17 +146,22 @@ def _median_and_range(counts: list[int | None]) -> dict:
 def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path], styles: list[Path],
              size: int = 384, objective: StyleObjective = StyleObjective(), gatys_steps: int = 300,
              gatys_photos: int | None = None, cache: GatysCache | None = None,
-             log: Callable[[str], None] = print, gatys_compute: bool = True) -> dict:
+             log: Callable[[str], None] = print, gatys_compute: bool = True,
+             precision_choice: str = "auto") -> dict:
     """Score ``stylize(photo, style_index)`` on every photo x style.
 
     photos are loaded with their longer side ``size``; styles likewise (the scale the networks
     train at). Gatys references run for the first ``gatys_photos`` photos of each style (all when
     None; 0 for none), from the cache where possible (and only from it if ``gatys_compute`` is
-    False). Returns a JSON-ready dict with per-pair
+    False). The loss network and the references run at ``precision_choice``
+    (:func:`convert.precision.resolve`; its features, and so every figure, are float32 sums).
+    Returns a JSON-ready dict with per-pair
     figures and per-style and overall summaries.
     """
     cache = cache or GatysCache(None)
-    extractor = vgg.feature_extractor(objective.taps)
+    chosen = precision.resolve(precision_choice)
+    with precision.scope(chosen):
+        extractor = vgg.feature_extractor(objective.taps)
     style_images = [images.load_image(s, size=size) for s in styles]
     style_targets = [objective.style_targets(extractor(s[None])) for s in style_images]
     limit = len(photos) if gatys_photos is None else gatys_photos
@@ -175,7 +184,8 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
                     "style_layer_fractions": {l: layers[l] / max(photo_layers[s_index][l], 1e-12) for l in layers}}
             if p_index < limit and gatys_steps > 0:
                 reference = gatys_reference(photo_path, style_path, size, gatys_steps, objective, cache, log,
-                                            photo, style_images[s_index], compute=gatys_compute)
+                                            photo, style_images[s_index], compute=gatys_compute,
+                                            precision_choice=chosen.name)
                 if reference is not None:
                     pair["gatys"] = reference
                     pair["ratio_to_gatys"] = terms["content_plus_style"] / max(reference["content_plus_style"],

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import scipy.optimize
 
-from . import color, vgg
+from . import color, precision, vgg
 from .losses import StyleObjective
 
 
@@ -87,6 +87,7 @@ def stylize(
     seed: int = 0,
     preserve_color: bool = False,
     progress: Callable[[int, dict], None] | None = None,
+    precision_choice: str = "auto",
 ) -> Result:
     """Optimise an image with ``content``'s structure and ``style``'s texture.
 
@@ -95,6 +96,9 @@ def stylize(
     faster and keeps more structure) or "noise" (Gatys et al.'s white noise, seeded by ``seed``).
     preserve_color: luminance-only transfer with the photo's colours (Gatys et al. 2017).
     progress: called after each evaluation with (evaluation number, unweighted terms).
+    precision_choice: ``auto``, ``bfloat16`` or ``float32`` (:func:`convert.precision.resolve`) for
+    the loss network's convolutions during the optimisation; the targets, and the losses reported
+    for the result, are measured in float32 either way.
     """
     if init not in ("content", "noise"):
         raise ValueError("init must be 'content' or 'noise'")
@@ -107,9 +111,12 @@ def stylize(
     content = np.asarray(content, np.float32)
     style = np.asarray(style, np.float32)
 
-    extractor = vgg.feature_extractor(objective.taps)
-    content_features = extractor(content[None])
-    style_targets = objective.style_targets(extractor(style[None]))
+    exact = vgg.feature_extractor(objective.taps)  # float32: the policy in force outside a scope
+    content_features = exact(content[None])
+    style_targets = objective.style_targets(exact(style[None]))
+    chosen = precision.resolve(precision_choice)
+    with precision.scope(chosen):
+        extractor = vgg.feature_extractor(objective.taps)
     step = _value_and_grad(objective, extractor, content_features, style_targets)
 
     # The optimiser's variable is the image in [0, 1]. L-BFGS-B's first step has unit length in
@@ -155,6 +162,8 @@ def stylize(
     # The best image seen, with the losses measured on it.
     image = (255.0 * best["x"]).reshape(content.shape).astype(np.float32)
     final = best["terms"]
+    if extractor is not exact:  # report float32 figures, comparable with a float32 run's
+        final = _floats(objective.terms(image[None], exact(image[None]), content_features, style_targets))
     if preserve_color:
         image = color.preserve_color(original, image)
     return Result(image, final, history[0], len(history), seconds, history)

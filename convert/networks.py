@@ -61,6 +61,9 @@ class ConditionalInstanceNorm(layers.Layer):
     """
 
     def __init__(self, n_styles: int, epsilon: float = 1e-5, multiplier: float = 10.0, **kwargs):
+        # No autocasting: under a bfloat16 policy the per-style tables are read as float32, and
+        # call() casts what it needs itself.
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.n_styles = n_styles
         self.epsilon = epsilon
@@ -74,17 +77,21 @@ class ConditionalInstanceNorm(layers.Layer):
     def scale_and_shift(self, style):
         """(gamma, beta), each (batch, channels), for style weights (batch, n_styles)."""
         total = ops.sum(style, axis=-1, keepdims=True)
-        gamma = total + self.multiplier * ops.matmul(style, self.gamma)
-        beta = self.multiplier * ops.matmul(style, self.beta)
+        gamma = total + self.multiplier * ops.matmul(style, ops.cast(self.gamma, style.dtype))
+        beta = self.multiplier * ops.matmul(style, ops.cast(self.beta, style.dtype))
         return gamma, beta
 
     def call(self, inputs):
         x, style = inputs
-        mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        var = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
-        normalised = (x - mean) * ops.rsqrt(var + self.epsilon)
-        gamma, beta = self.scale_and_shift(style)
-        return normalised * gamma[:, None, None, :] + beta[:, None, None, :]
+        # Moments and the affine map in float32 whatever the layer computes in (convert.precision):
+        # a mean over a whole picture summed in bfloat16 would lose its low bits.
+        x32 = ops.cast(x, "float32")
+        mean = ops.mean(x32, axis=(1, 2), keepdims=True)
+        var = ops.mean(ops.square(x32 - mean), axis=(1, 2), keepdims=True)
+        normalised = (x32 - mean) * ops.rsqrt(var + self.epsilon)
+        gamma, beta = self.scale_and_shift(ops.cast(style, "float32"))
+        out = normalised * gamma[:, None, None, :] + beta[:, None, None, :]
+        return ops.cast(out, self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "n_styles": self.n_styles, "epsilon": self.epsilon,
@@ -215,8 +222,10 @@ def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEF
     if stem_stride > 1:
         x = NearestUpsample(stem_stride, name="up3")(x)
     x = ReflectPad(1, name="out_pad")(x)
-    residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv")(x)
-    output = ResidualOutput(name="stylized")([content, residual])
+    # The head is float32 under any dtype policy (convert.precision): an image in bfloat16 would
+    # round to steps of 1 to 2 grey levels near white.
+    residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv", dtype="float32")(x)
+    output = ResidualOutput(name="stylized", dtype="float32")([content, residual])
     return keras.Model([content, style], output, name=name)
 
 

@@ -1,7 +1,8 @@
 """One training loop for feed-forward style networks: data, losses, checkpoints, logs, renders.
 
 Backend-agnostic Keras 3: the loss is a ``compute_loss`` override and training is ``Model.fit``,
-so the same code trains on TensorFlow here (XLA on the CPU) and on JAX on a lent GPU.
+so the same code trains on TensorFlow here and on JAX on a lent GPU, in bfloat16 where the hardware
+has it and float32 elsewhere (:mod:`convert.precision`).
 
 What the loop guarantees
 * Resumable: the transformer's weights, the optimiser's state and the step are written atomically
@@ -31,7 +32,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import images, networks, vgg
+from . import images, networks, precision, vgg
 from .losses import StyleObjective
 
 @dataclass
@@ -401,8 +402,7 @@ class Monitor(keras.callbacks.Callback):
                  f"total {mean['total']:.3f} distinctness {distinct:.1f} -> {renders / f'step-{step:07d}.jpg'}")
 
     def _append_log(self, record: dict):
-        with open(self.run_dir / "log.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_log(self.run_dir, record)
 
     def _scalar(self, name, value, step):
         if self.writer is not None:
@@ -411,6 +411,12 @@ class Monitor(keras.callbacks.Callback):
             with self.writer.as_default():
                 tf.summary.scalar(name, value, step=step)
             self.writer.flush()
+
+
+def append_log(run_dir: Path, record: dict) -> None:
+    """One JSON line onto the run's log.jsonl."""
+    with open(Path(run_dir) / "log.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 def _summary_writer(folder: Path):
@@ -447,8 +453,12 @@ def fit(model: keras.Model, data: CropBatches, callbacks, verbose: int = 1):
 
 def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size: int = 256,
           save_every: float = 300.0, render_every: int = 250, jit_compile="auto", log=print,
-          time_limit: float | None = None) -> int:
-    """Train (or resume) the run in ``run_dir``; returns the step reached."""
+          time_limit: float | None = None, precision_choice: str = "auto") -> int:
+    """Train (or resume) the run in ``run_dir``; returns the step reached.
+
+    ``precision_choice`` is ``auto``, ``bfloat16`` or ``float32`` (:func:`convert.precision.resolve`);
+    weights and optimiser state are float32 in every mode, so a run may change it between sessions.
+    """
     run_dir = Path(run_dir)
     scales = recipe.scales()  # checked before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -472,7 +482,12 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         val = val_images[:val_count]
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
-    transformer = recipe.build_transformer()
+    targets = style_grams(objective, styles)  # in float32, whatever the training precision
+    chosen = precision.resolve(precision_choice)
+    log(chosen.note)
+    with precision.scope(chosen):
+        transformer = recipe.build_transformer()
+        trainer = StyleTrainer(transformer, objective, targets, scales)
     if recipe.init_from and not (run_dir / "state.json").exists():
         n_base = init_from_run(transformer, recipe.init_from)
         log(f"starting from {recipe.init_from} ({n_base} styles); new styles start as their mean")
@@ -480,13 +495,19 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         for layer in transformer.layers:
             if not isinstance(layer, networks.ConditionalInstanceNorm):
                 layer.trainable = False
-    trainer = StyleTrainer(transformer, objective, style_grams(objective, styles), scales)
+    if jit_compile == "auto":
+        jit_compile = precision.jit_compile(chosen)
     start = compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile,
                                 (np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]))
     if start >= recipe.steps:
         log(f"{run_dir}: already trained to step {start}")
         return start
     log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
+    # What this session trains with, in the log beside its losses: a run's sessions may differ.
+    append_log(run_dir, {"step": start, "session": {
+        "precision": chosen.name, "jit_compile": bool(jit_compile), "backend": keras.backend.backend(),
+        "batch": recipe.batch, "crop": recipe.crop, "learning_rate": recipe.learning_rate,
+        "style_scales": recipe.style_scales}, "time": time.time()})
 
     data = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed,
                        first_step=start, ramp_steps=recipe.ramp_steps, styles_drawn=recipe.train_styles)

@@ -112,8 +112,20 @@ def last_tap(taps) -> str:
     return max(taps, key=TAPS.index)
 
 
+class ToFloat32(layers.Layer):
+    """Casts features to float32, so that statistics and losses of bfloat16 features are float32 sums."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dtype="float32", autocast=False, **kwargs)
+
+    def call(self, x):
+        return ops.cast(x, "float32")
+
+
 @functools.lru_cache(maxsize=8)
-def _build(taps: tuple[str, ...], pooling: str) -> keras.Model:
+def _build(taps: tuple[str, ...], pooling: str, policy: str) -> keras.Model:
+    # `policy` is the dtype policy the layers are built under; part of the cache key, so that a
+    # network built in float32 is never handed out where bfloat16 was asked for, or the reverse.
     weights = load_weights()
     deepest = TAPS.index(last_tap(taps))
     missing = [tap for tap in TAPS[: deepest + 1] if tap not in weights]
@@ -132,7 +144,7 @@ def _build(taps: tuple[str, ...], pooling: str) -> keras.Model:
         x = conv_layer(x)
         conv_layer.set_weights(list(weights[tap]))
         if tap in taps:
-            outputs[tap] = x
+            outputs[tap] = ToFloat32(name=f"{tap}_float32")(x) if policy != "float32" else x
     model = keras.Model(image, outputs, name="vgg16_" + "_".join(taps))
     model.trainable = False
     return model
@@ -144,8 +156,10 @@ def feature_extractor(taps, pooling: str = "max") -> keras.Model:
     ``taps`` are names such as ``relu3_3``; the network stops at the deepest one. ``pooling`` is
     ``"max"`` (as trained) or ``"avg"`` (Gatys et al. 2016 report slightly smoother results with it).
     The same object is returned for the same arguments, so the weights are read once per process.
+    The layers take the dtype policy in force (:func:`convert.precision.scope`); under
+    ``mixed_bfloat16`` they convolve in bfloat16 and the features come out as float32.
     """
     if pooling not in ("max", "avg"):
         raise ValueError("pooling must be 'max' or 'avg'")
     last_tap(taps)  # rejects unknown names
-    return _build(tuple(sorted(set(taps), key=TAPS.index)), pooling)
+    return _build(tuple(sorted(set(taps), key=TAPS.index)), pooling, keras.config.dtype_policy().name)

@@ -1,0 +1,143 @@
+"""Benchmark: gallery-network training steps per second in each precision and compile mode.
+
+One run times the project's own training step (:class:`convert.train.StyleTrainer`: the 12-style
+network, the VGG16 loss network, Adam) in each mode, on the same batches, and sets every mode against
+the reference of the same run, XLA float32 (what training used before precision was chosen):
+
+* TensorFlow, XLA, float32;
+* TensorFlow, graph mode (no XLA), float32;
+* TensorFlow, graph mode, ``mixed_bfloat16`` (oneDNN runs bfloat16 convolutions on AMX or
+  AVX512-BF16 where the CPU has them, and emulates them elsewhere);
+* JAX (XLA), float32 and bfloat16, where JAX is installed (in a subprocess with KERAS_BACKEND=jax).
+
+Also says what ``--precision auto`` picks on this machine and why. Writes docs/bench/training.json
+and prints a Markdown table.
+
+    .venv/bin/python scripts/bench_training.py [--crop 128] [--batch 4] [--steps 8] [--out docs/bench/training.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+MODES = {  # name: (precision, jit_compile)
+    "xla-float32": ("float32", True),
+    "graph-float32": ("float32", False),
+    "graph-bfloat16": ("bfloat16", False),
+}
+JAX_MODES = {"jax-float32": ("float32", True), "jax-bfloat16": ("bfloat16", True)}
+STYLES = 12
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def time_mode(name: str, prec: str, jit: bool, crop: int, batch: int, steps: int, warmup: int = 3) -> dict:
+    """Median seconds of ``steps`` training steps after ``warmup`` (tracing and compiling) ones."""
+    import keras
+    import numpy as np
+
+    from convert import networks, precision
+    from convert.losses import StyleObjective
+    from convert.train import CropBatches, StyleTrainer, style_grams
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    photos = [rng.integers(0, 256, (crop + 32, crop + 48, 3), dtype=np.uint8) for _ in range(8)]
+    objective = StyleObjective()
+    targets = style_grams(objective, [rng.uniform(0, 255, (96, 96, 3)).astype(np.float32) for _ in range(STYLES)])
+    chosen = precision.resolve(prec)
+    with precision.scope(chosen):
+        trainer = StyleTrainer(networks.transformer(STYLES), objective, targets)
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-4), jit_compile=jit)
+    data = CropBatches(photos, STYLES, batch, crop, warmup + steps, seed=0, first_step=10_000)
+    times, losses = [], []
+    for i in range(warmup + steps):
+        x, y = data[i]
+        started = time.perf_counter()
+        loss = trainer.train_on_batch(x, y)
+        elapsed = time.perf_counter() - started
+        if i >= warmup:
+            times.append(elapsed)
+            losses.append(float(np.asarray(loss)))
+    seconds = statistics.median(times)
+    return {"mode": name, "backend": keras.backend.backend(), "precision": prec, "jit_compile": jit,
+            "seconds_per_step": seconds, "images_per_second": batch / seconds, "steps": steps,
+            "mean_loss": float(np.mean(losses))}
+
+
+def run_jax(args) -> list[dict]:
+    """The JAX modes in a subprocess (the Keras backend is fixed per process); [] without JAX."""
+    if importlib.util.find_spec("jax") is None:
+        return []
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    cmd = [sys.executable, __file__, "--crop", str(args.crop), "--batch", str(args.batch), "--steps", str(args.steps),
+           "--only", *JAX_MODES]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per mode (default 8)")
+    parser.add_argument("--out", type=Path, default=Path("docs/bench/training.json"))
+    parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # the JAX subprocess
+    args = parser.parse_args()
+
+    if args.only:  # inside the JAX subprocess: print the results as one JSON line
+        results = [time_mode(m, *JAX_MODES[m], args.crop, args.batch, args.steps) for m in args.only]
+        print(json.dumps(results))
+        return 0
+
+    from convert import precision
+
+    results = []
+    for name, (prec, jit) in MODES.items():
+        print(f"timing {name} ...", file=sys.stderr)
+        results.append(time_mode(name, prec, jit, args.crop, args.batch, args.steps))
+    results += run_jax(args)
+    reference = results[0]["seconds_per_step"]
+    for r in results:
+        r["speedup_vs_xla_float32"] = reference / r["seconds_per_step"]
+    auto = precision.detect()
+    report = {
+        "what": "one gallery training step (12-style network + VGG16 loss network + Adam), median seconds",
+        "crop": args.crop, "batch": args.batch, "cpu": cpu_name(), "cores": os.cpu_count(),
+        "bfloat16_cpu_flags": sorted(precision.cpu_flags() & {"amx_bf16", "avx512_bf16"}),
+        "auto": {"precision": auto.name, "reason": auto.reason, "jit_compile": precision.jit_compile(auto)},
+        "date": time.strftime("%Y-%m-%d"), "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{report['cpu']}, {report['cores']} cores; bfloat16 flags: "
+          f"{', '.join(report['bfloat16_cpu_flags']) or 'none'}; auto picks {auto.name} ({auto.reason})\n")
+    print(f"| mode, {args.crop} px crops, batch {args.batch} | seconds a step | images a second | vs XLA float32 |")
+    print("|---|---|---|---|")
+    for r in results:
+        print(f"| {r['mode']} | {r['seconds_per_step']:.2f} | {r['images_per_second']:.1f} | "
+              f"{r['speedup_vs_xla_float32']:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

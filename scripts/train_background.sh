@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Resumes a committed training run in the background for MINUTES minutes, then saves and stops.
+#
+#   scripts/train_background.sh MINUTES [RUN] [deepstyle train options that override the recipe]
+#   scripts/train_background.sh 100                         # checkpoints/gallery, as recorded
+#   scripts/train_background.sh 100 checkpoints/gallery --batch 2 --lr 5e-4
+#
+# Every setting comes from RUN/recipe.json (what the run last trained with); options after RUN
+# override it (argparse keeps the last occurrence). Validation renders go to RUN/renders/ every
+# --render-every steps (default 200) from VAL (default ../shared/data/photos-val, if it exists), and
+# the output to RUN/train.out. The checkpoint is written atomically every 5 minutes and when the
+# time is up; `kill -TERM $(cat RUN/train.pid)` stops it early and also saves. Then commit RUN's
+# weights, optimiser state, state.json, recipe.json and log.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+minutes=$1
+run=${2:-checkpoints/gallery}
+shift $(( $# >= 2 ? 2 : 1 ))
+[ -f "$run/recipe.json" ] && [ -f "$run/state.json" ] || { echo "$run: no training run with a checkpoint here" >&2; exit 2; }
+if [ -f "$run/train.pid" ] && kill -0 "$(cat "$run/train.pid")" 2>/dev/null; then
+  echo "$run is already training (pid $(cat "$run/train.pid"))" >&2; exit 2
+fi
+PY=${PY:-.venv/bin/python}  # reads the recipe; DEEPSTYLE is the command that trains
+VAL=${VAL:-../shared/data/photos-val}
+
+mapfile -t recipe < <("$PY" - "$run/recipe.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if r.get("init_from"):
+    sys.exit(f"{sys.argv[1]}: a --from run; resume it with deepstyle train --from as it was started")
+o = r["objective"]
+args = ["--photos", r["photos"], "--styles", *r["styles"], "--steps", r["steps"], "--batch", r["batch"],
+        "--crop", r["crop"], "--scale", r["scale"], "--lr", r["learning_rate"], "--ramp-steps", r["ramp_steps"],
+        "--widths", *r["widths"], "--residual-blocks", r["residual_blocks"], "--seed", r["seed"],
+        "--content-weight", o["content_weight"], "--style-weight", o["style_weight"], "--tv-weight", o["tv_weight"]]
+if r.get("style_scales"):
+    args += ["--style-scales", *r["style_scales"]]
+print("\n".join(map(str, args)))
+EOF
+)
+val=()
+[ -d "$VAL" ] && val=(--val-photos "$VAL")
+nohup "${DEEPSTYLE:-.venv/bin/deepstyle}" train --run "$run" "${recipe[@]}" "${val[@]}" --render-every 200 \
+  --time-limit-min "$minutes" "$@" > "$run/train.out" 2>&1 &
+echo $! > "$run/train.pid"
+echo "training $run for $minutes minutes in the background (pid $!); output in $run/train.out"
