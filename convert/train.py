@@ -482,6 +482,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         val = val_images[:val_count]
     log(f"{len(photos)} photos, {len(styles)} styles, {len(val)} validation photos")
 
+    data_parallel(recipe.batch, log)  # before any variable is made: they are placed by it
     targets = style_grams(objective, styles)  # in float32, whatever the training precision
     chosen = precision.resolve(precision_choice)
     log(chosen.note)
@@ -516,6 +517,27 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     names = [Path(s).stem for s in recipe.styles]
     monitor = Monitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log, time_limit=time_limit)
     return fit_saving_on_interrupt(trainer, data, monitor, run_dir, log)
+
+
+def data_parallel(batch: int, log=print) -> int:
+    """On JAX with several devices, split every batch across all of them; returns the device count.
+
+    Keras's ``DataParallel`` distribution replicates the variables on each device and shards each
+    batch along its first axis, so one command trains on one GPU or on all of a machine's (on a
+    CPU, ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N devices to test it with).
+    Other backends, and a single device, train as they are.
+    """
+    if keras.backend.backend() != "jax":
+        return 1
+    devices = keras.distribution.list_devices()
+    if len(devices) < 2:
+        return 1
+    if batch % len(devices):
+        raise ValueError(f"batch {batch} does not split evenly over {len(devices)} devices; "
+                         f"use a multiple of {len(devices)}")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    log(f"data-parallel over {len(devices)} devices ({batch // len(devices)} crops each)")
+    return len(devices)
 
 
 def compile_and_restore(trainer: keras.Model, run_dir: Path, learning_rate: float, jit_compile, probe) -> int:

@@ -38,10 +38,14 @@ RESUME=${RESUME:-1}
 ADAIN_WEIGHTS=${ADAIN_WEIGHTS-10}  # empty: the gallery alone gets the GPU
 CROP=${CROP:-256}
 # Per-style multipliers of the gallery's style weight (deepstyle train --style-scales), in the order
-# of FIXED/styles/MANIFEST.tsv; empty: all 1. From docs/eval/gallery.json after 10,219 steps:
-# (style fraction / 0.25)^1.25 within [1, 3.5], more weight where a style stayed far from its painting.
-STYLE_SCALES=${STYLE_SCALES-1.23 1.64 2.24 1.0 1.63 2.28 3.5 1.24 1.0 2.09 1.72 1.0}
-BATCH=${BATCH:-8}
+# of FIXED/styles/MANIFEST.tsv; by default the committed run's own (checkpoints/gallery/recipe.json),
+# so a GPU session continues the recipe the CPU sessions are training; empty: all 1.
+RECIPE_SCALES=$(python3 -c 'import json; print(*json.load(open("checkpoints/gallery/recipe.json")).get("style_scales") or [])' 2>/dev/null)
+STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
+# Batch 16 at 256 px, as Dumoulin et al. (2017) trained; in bfloat16 (--precision auto on an
+# Ampere-or-later GPU) larger batches keep the GPU busier.
+BATCH=${BATCH:-16}
+PRECISION=${PRECISION:-auto}
 # Training stops itself (and saves) this long after start-up; `timeout` is only the backstop.
 # (Loading 1,100 photos and compiling took over 90 s on the H100; SIGTERM at BUDGET also saves.)
 TRAIN_MIN=$(awk "BEGIN {print ($BUDGET - 150) / 60}")
@@ -89,13 +93,14 @@ run() {  # name, command...: run in the background under the deadline, log to WO
 }
 run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/styles" --run "$WORK/gallery" \
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
-  --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
+  --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION" \
+  ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
 for w in $ADAIN_WEIGHTS; do
   # shellcheck disable=SC2086
   run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$FIXED/styles" \
     --holdout $HOLDOUT --run "$WORK/adain-w$w" --val-photos "$DATA/photos-val" --steps "$ADAIN_STEPS" \
     --batch "$BATCH" --crop "$CROP" --scale 384 --lr 2e-4 --style-weight "$w" --render-every 1500 \
-    --save-every-min 2 --time-limit-min "$TRAIN_MIN"
+    --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION"
 done
 for ((i = 0; i < SHARDS; i++)); do
   run "gatys-$i" $PY scripts/gatys_references.py --photos "$DATA/photos-val" --styles "$FIXED/styles" --size 384 \
@@ -108,6 +113,8 @@ for name in gallery $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done); do
   tr '\r' '\n' < "$WORK/logs/$name.log" | grep -v '^\s*$' | grep -E 'step [0-9]+:|error|Error|saved|trained' | tail -8
   pack "$name.tar.gz" "$name"
 done
+grep -h '^precision:' "$WORK"/logs/*.log | sort | uniq -c
+$PY scripts/training_throughput.py "$WORK/gallery"  # images a second and TFLOP/s achieved
 [ "$SHARDS" -gt 0 ] && tail -n 3 "$WORK"/logs/gatys-*.log
 ls "$WORK"/gatys-*.json >/dev/null 2>&1 && pack gatys.tar.gz $(cd "$WORK" && ls gatys-*.json)
 for f in "$WORK"/logs/*.log; do tr '\r' '\n' < "$f" | grep -v '━' > "$f.txt"; done

@@ -91,3 +91,42 @@ def test_sigterm_saves_a_checkpoint_between_steps(tmp_path, backend):
     state = json.loads((run / "state.json").read_text())
     assert state["step"] >= 30 and f"SIGTERM: saved step {state['step']} to" in out + err
     assert (run / state["weights"]).exists() and (run / state["optimizer"]).exists()
+
+
+DATA_PARALLEL = textwrap.dedent("""
+    import json, sys
+    import keras
+    import numpy as np
+    from PIL import Image
+    from convert.train import Recipe, train, load_run
+
+    folder = sys.argv[1]
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(f"{folder}/p{i}.png")
+    recipe = Recipe(styles=[f"{folder}/p0.png"], photos=folder, steps=3, batch=4, crop=32, scale=40,
+                    ramp_steps=2, widths=(4, 8, 8), residual_blocks=1)
+    messages = []
+    step = train(recipe, f"{folder}/run", save_every=1e9, log=messages.append)
+    dist = keras.distribution.distribution()
+    print(json.dumps({"devices": len(keras.distribution.list_devices()), "step": step, "messages": messages,
+                      "distribution": type(dist).__name__, "mesh": int(dist.device_mesh.devices.size)}))
+""")
+
+
+@pytest.mark.slow
+def test_training_is_data_parallel_over_every_device_on_jax(tmp_path):
+    """Two virtual CPU devices stand in for a machine with two GPUs: the same command uses both."""
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    proc = subprocess.run([sys.executable, "-c", DATA_PARALLEL, str(tmp_path)], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 2 and result["step"] == 3
+    assert result["distribution"] == "DataParallel" and result["mesh"] == 2
+    assert "data-parallel over 2 devices (2 crops each)" in result["messages"]
+    assert (tmp_path / "run" / "state.json").exists()
