@@ -130,12 +130,12 @@ def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0, encode: 
 
     ``encode`` is the :func:`relu4_1_encoder` to use (default VGG16); statistics passed in must come
     from the same encoder.
-    The content is reflect-padded to a multiple of 8 and cropped back. Returns HxWx3 float32 in [0, 255].
+    The content is padded (:func:`convert.networks.pad_for`: to a multiple of 8, at least 16 px a
+    side) and cropped back. Returns HxWx3 float32 in [0, 255].
     """
     image = np.asarray(content_image, np.float32)
     h, w = image.shape[:2]
-    ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
-    padded = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect") if ph or pw else image
+    padded = networks.pad_for(image, MULTIPLE)
     stats = style if isinstance(style, dict) else style_statistics(np.asarray(style, np.float32)[None], encode)
     content = encoder()(padded[None])["relu4_1"] if encode is None else encode(padded[None])
     mean, std = stats["relu4_1"]

@@ -235,19 +235,39 @@ def padding_multiple(model: keras.Model) -> int:
     return 2 ** len(strided)
 
 
+def pad_for(image, multiple: int):
+    """``image`` (HxWx3) padded on its bottom and right for a network with stride ``multiple``.
+
+    Each side becomes a multiple of ``multiple`` and at least ``2 * multiple``: the deepest
+    features, 1 / multiple of the picture, are reflect-padded by a pixel, which needs two. Padding
+    reflects the picture; a side too short to reflect (a 1 px panorama, a 3 px strip) repeats its
+    edge instead, as the site does (web/src/engine/shape.ts). Crop the output back to HxW.
+    """
+    import numpy as np
+
+    h, w = image.shape[:2]
+    ph = max((-h) % multiple, 2 * multiple - h)
+    pw = max((-w) % multiple, 2 * multiple - w)
+    if not (ph or pw):
+        return image
+    if ph < h and pw < w:
+        return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+    return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="edge")
+
+
 def stylize(transformer: keras.Model, image, style_vector, multiple: int | None = None):
     """Run ``transformer`` on one HxWx3 image in [0, 255] with style weights ``style_vector``.
 
-    The image is reflect-padded to a multiple of ``multiple`` (default :func:`padding_multiple`)
-    and the output cropped back, so any size works. Returns a float32 array HxWx3, clipped to [0, 255].
+    The image is padded (:func:`pad_for`, to a multiple of ``multiple``, default
+    :func:`padding_multiple`) and the output cropped back, so any size works, down to 1 x 1.
+    Returns a float32 array HxWx3, clipped to [0, 255].
     """
     import numpy as np
 
     multiple = multiple or padding_multiple(transformer)
     image = np.asarray(image, np.float32)
     h, w = image.shape[:2]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    padded = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect") if ph or pw else image
+    padded = pad_for(image, multiple)
     style = np.asarray(style_vector, np.float32).reshape(1, -1)
     out = transformer([padded[None], style], training=False)
     return np.clip(np.asarray(out)[0, :h, :w], 0.0, 255.0)

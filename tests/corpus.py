@@ -41,6 +41,10 @@ CASES = [
     Case("rotated.jpg", "JPEG with EXIF orientation 6 (stored sideways)", ("ok", ""), ("ok", ""), (64, 96)),
     Case("phone.heic", "HEIC header (iPhone photo)", ("error", "HEIC"), ("error", "HEIC")),
     Case("drawing.svg", "SVG drawing", ("error", "SVG"), ("error", "SVG")),
+    # Thinner than the networks' deepest features: painted as a larger picture, cropped back.
+    Case("dot.png", "1 x 1 PNG", ("ok", ""), ("ok", ""), (1, 1)),
+    Case("panorama.png", "20000 x 20 panorama (512 x 1 when shrunk)", ("ok", ""), ("ok", ""), (512, 1)),
+    Case("strip.png", "3 x 5000 strip (1 x 512 when shrunk)", ("ok", ""), ("ok", ""), (1, 512)),
 ]
 
 
@@ -97,6 +101,13 @@ def make_corpus(folder) -> list[tuple[Case, Path]]:
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(photo).save(folder / "rotated.jpg", quality=95, exif=exif)
+    Image.fromarray(np.full((1, 1, 3), (200, 120, 40), np.uint8)).save(folder / "dot.png")
+    ramp = np.linspace(0, 255, 20000)
+    Image.fromarray(np.stack([ramp, 255 - ramp, np.full_like(ramp, 90)], -1)[None].repeat(20, 0).astype(np.uint8)
+                    ).save(folder / "panorama.png")
+    ramp = np.linspace(0, 255, 5000)
+    Image.fromarray(np.stack([np.full_like(ramp, 60), ramp, 255 - ramp], -1)[:, None].repeat(3, 1).astype(np.uint8)
+                    ).save(folder / "strip.png")
     return [(case, folder / case.file) for case in CASES]
 
 

@@ -100,3 +100,18 @@ def test_upsampling_traced_for_export_is_the_same_nearest_resize():
     assert any(op.type == "ResizeNearestNeighbor" for op in graph.get_operations())
     np.testing.assert_array_equal(resized, np.asarray(layer(x)))
     assert resized.shape == (1, 10, 14, 4)
+
+
+def test_pad_for_reaches_twice_the_stride_and_repeats_edges_it_cannot_reflect():
+    from convert.networks import pad_for
+
+    rng = np.random.default_rng(0)
+    for h, w in ((1, 1), (1, 512), (3, 40), (9, 10), (16, 16)):
+        image = rng.uniform(0, 255, (h, w, 3)).astype(np.float32)
+        padded = pad_for(image, 4)
+        ph, pw = padded.shape[:2]
+        assert (ph, pw) == (max(8, -(-h // 4) * 4), max(8, -(-w // 4) * 4))
+        np.testing.assert_array_equal(padded[:h, :w], image)
+        if h < 8:  # a side too short to reflect repeats its last row
+            np.testing.assert_array_equal(padded[-1, :w], image[-1])
+    assert pad_for(np.zeros((16, 16, 3), np.float32), 4).shape == (16, 16, 3)

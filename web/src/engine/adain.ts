@@ -12,6 +12,7 @@ import { takeValues } from './backend';
 import type { StyleEntry } from './manifest';
 import { fetchVerified, ModelLoadError, type StyleModel } from './models';
 import { pooledMoments, type Moments } from './statistics';
+import { cropTo, minSide, padMaskToAtLeast, padToAtLeast } from './shape';
 import { defaultTile, paintTiled, rgbFromRgba, tileTensor, type RGBAImage, type Survey, type StylizeOptions } from './stylize';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
@@ -141,6 +142,13 @@ export async function loadStyleStatistics(base: string, style: StyleEntry, fetch
 /** Stylise `image` with the statistics of a style image; returns an image of the same size. */
 export async function stylizeAdain(models: AdainModels, image: RGBAImage, statistics: StyleStatistics,
   options: AdainOptions = {}): Promise<RGBAImage> {
+  const min = minSide(MULTIPLE);
+  if (image.width > 0 && image.height > 0 && (image.width < min || image.height < min)) {
+    const second = options.second && {
+      statistics: options.second.statistics, mask: padMaskToAtLeast(options.second.mask, image.width, image.height, min) };
+    const painted = await stylizeAdain(models, padToAtLeast(image, min), statistics, { ...options, second });
+    return cropTo(painted, image.width, image.height);
+  }
   let contentMoments: Moments | undefined;
   const survey: Survey | undefined = options.statistics === 'tile' ? undefined : {
     passes: 1,

@@ -338,6 +338,22 @@ describe('models', () => {
     for (let i = 0; i < image.data.length; i += 4) expect(zero.data[i]).toBe(image.data[i]);
     model.dispose();
   }, 120_000);
+  it('paints pictures too thin for the network: 1 x 1, 512 x 1, 3 x 1100 (tiled)', async () => {
+    await tf.setBackend('cpu');
+    const m = parseManifest(shipped());
+    const model = await loadModel('models', m, 'gallery', undefined, diskFetch());
+    const vector = styleVector(m, 'udnie');
+    const before = tf.memory().numTensors;
+    for (const [width, height, tile] of [[1, 1, 1024], [512, 1, 1024], [3, 1100, 1024]]) {
+      const image = { width, height, data: new Uint8ClampedArray(width * height * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 41) % 256)) };
+      const out = await stylize(model, image, vector, { tile });
+      expect([out.width, out.height]).toEqual([width, height]);
+      expect(out.data.length).toBe(width * height * 4);
+      expect(Array.from(out.data).some((v, i) => i % 4 !== 3 && v !== image.data[i])).toBe(true); // painted
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  }, 120_000);
   it('paints in smaller tiles when a pass is too big for the device, without leaking', async () => {
     await tf.setBackend('cpu');
     const m = parseManifest(shipped());

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ContextLostError, lossOr, takeValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
+import { cropTo, minSide, padToAtLeast } from './shape';
 import { normFeeds, pooledMoments, type Moments } from './statistics';
 import { planTiles, TileBlender, tileCores, type Tile } from './tiles';
 
@@ -108,6 +109,10 @@ export function paintTensor(model: StyleModel, content: tf.Tensor4D, style: Floa
 /** Stylise `image` with style weights `style` (StyleModel's manifest gives them: styleVector()). */
 export async function stylize(model: StyleModel, image: RGBAImage, style: Float32Array,
   options: StylizeOptions = {}): Promise<RGBAImage> {
+  const min = minSide(model.entry.multiple);
+  if (image.width > 0 && image.height > 0 && (image.width < min || image.height < min)) {
+    return cropTo(await stylize(model, padToAtLeast(image, min), style, options), image.width, image.height);
+  }
   let norms: Moments[] = [];
   const survey: Survey | undefined = options.statistics === 'tile' || !model.norms.length ? undefined : {
     passes: model.norms.length,
