@@ -349,8 +349,9 @@ def run_eval(args) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
     overall = results["summary"]["overall"]
-    print(f"wrote {args.output}: {overall['pairs']} pairs, style loss {100 * overall['style_fraction']:.0f}% "
-          f"of the photo's (worst {100 * overall['max_style_fraction']:.0f}%)"
+    print(f"wrote {args.output}: {overall['pairs']} pairs, content {overall['content']:.3f}, style loss "
+          f"{100 * overall['style_fraction']:.0f}% of the photo's (worst {100 * overall['max_style_fraction']:.0f}%), "
+          f"block figure {overall['block_figure']:.2f} (the photos' {overall['photo_block_figure']:.2f})"
           + (f", {overall['ratio_to_gatys']:.2f}x Gatys-{args.gatys_steps} on {overall['gatys_pairs']} pairs"
              if "ratio_to_gatys" in overall else "")
           + (f"; Gatys reached the network's loss after {_evaluations(overall['gatys_steps_to_match_median'])} "

@@ -464,11 +464,13 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     run_dir.mkdir(parents=True, exist_ok=True)
     recipe_path = run_dir / "recipe.json"
     check_resumable(run_dir, asdict(recipe), ("styles", "widths", "residual_blocks", "norm_multiplier",
-                                              "stem_stride", "objective", "crop", "scale"),
+                                              "stem_stride", "objective", "scale"),
                     "a fast style network", lambda saved: "residual_blocks" in saved)
     if recipe.objective.get("style_statistic", "gram") != "gram":
         raise ValueError("fast networks train on Gram statistics (style_statistic 'gram')")
-    # Steps, learning rate and the like may change between sessions: the file says what was used last.
+    # Steps, learning rate, batch, crop and style scales may change between sessions (the network
+    # and the scale its strokes are learnt at may not): the file says what was used last, and each
+    # session's own settings go into the log (below).
     _atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
 
     objective = recipe.style_objective()

@@ -47,7 +47,9 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
         assert pair["gatys_steps_to_match"] == 1
         assert set(pair["gatys_steps_within"]) == {"1.3", "1.8"}
         assert 1 <= pair["gatys_steps_within"]["1.8"] <= pair["gatys_steps_within"]["1.3"] <= 8
+        assert pair["block_figure"] == pytest.approx(pair["photo_block_figure"])  # the photo itself
     overall = result["summary"]["overall"]
+    assert overall["block_figure"] == pytest.approx(overall["photo_block_figure"]) and overall["block_figure"] < 1.3
     assert overall["pairs"] == 4 and overall["gatys_pairs"] == 2
     assert overall["gatys_trajectories"] == 2 and overall["gatys_steps_to_match_median"] == 1
     assert set(result["summary"]["per_style"]) == {"stripes", "red"}
@@ -58,6 +60,24 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
                               cache=evaluate.GatysCache(tmp_path / "cache.json"), log=messages.append)
     assert messages == [] and again["summary"] == result["summary"]
     assert len(json.loads((tmp_path / "cache.json").read_text())) == 2
+
+
+def test_block_figure_finds_an_8_pixel_grid_and_not_a_smooth_picture(chelsea_small):
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:96, 0:96].astype(np.float64)
+    smooth = 128 + 60 * np.sin(x / 7.3 + 0.4) * np.cos(y / 11.1) + 40 * np.sin((x + 2 * y) / 5.9)  # smooth waves
+    assert evaluate.block_figure(smooth) < 1.1
+    assert evaluate.block_figure(chelsea_small) < 1.2  # a photo
+    # The same picture made of 8 x 8 blocks (nearest-neighbour upsampling of a 12 x 12 one): every
+    # step sits on the grid, 8 times the mean of the 8 phases at the seam.
+    blocks = np.kron(smooth[::8, ::8], np.ones((8, 8)))
+    assert evaluate.block_figure(blocks) == pytest.approx(8.0)
+    # Blocks of about 10 grey levels on a photo show (6 give 1.28); blocks in one direction only count too.
+    faint = chelsea_small[:64, :96].mean(-1) + 10 * np.kron(rng.normal(0, 1, (8, 12)), np.ones((8, 8)))
+    assert evaluate.block_figure(faint) > 1.3
+    columns = np.kron(rng.uniform(0, 255, (1, 12)), np.ones((96, 8)))
+    assert evaluate.block_figure(columns) == pytest.approx(8.0)
+    assert evaluate.block_figure(np.full((4, 4, 3), 9.0)) == 1.0  # too small or flat: no grid to find
 
 
 def test_steps_to_match_reads_the_best_loss_so_far():
