@@ -45,6 +45,8 @@ CASES = [
     Case("dot.png", "1 x 1 PNG", ("ok", ""), ("ok", ""), (1, 1)),
     Case("panorama.png", "20000 x 20 panorama (512 x 1 when shrunk)", ("ok", ""), ("ok", ""), (512, 1)),
     Case("strip.png", "3 x 5000 strip (1 x 512 when shrunk)", ("ok", ""), ("ok", ""), (1, 512)),
+    Case("vast.png", "40000 x 40000 PNG of zeros (1,600 megapixels, 0.2 MB)", ("error", "too large"),
+         ("error", "too large")),
 ]
 
 
@@ -65,6 +67,18 @@ def _png16(width: int, height: int, rgb16: np.ndarray) -> bytes:
     raw = b"".join(b"\x00" + rgb16[row].astype(">u2").tobytes() for row in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def _vast_png(width: int, height: int) -> bytes:
+    """A 1-bit greyscale PNG of zeros, compressed row by row (the picture would be 1.6 GB decoded)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    squeeze = zlib.compressobj(9)
+    row = bytes(1 + (width + 7) // 8)
+    data = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
 
 
 def make_corpus(folder) -> list[tuple[Case, Path]]:
@@ -102,6 +116,7 @@ def make_corpus(folder) -> list[tuple[Case, Path]]:
     exif[0x0112] = 6
     Image.fromarray(photo).save(folder / "rotated.jpg", quality=95, exif=exif)
     Image.fromarray(np.full((1, 1, 3), (200, 120, 40), np.uint8)).save(folder / "dot.png")
+    (folder / "vast.png").write_bytes(_vast_png(40000, 40000))
     ramp = np.linspace(0, 255, 20000)
     Image.fromarray(np.stack([ramp, 255 - ramp, np.full_like(ramp, 90)], -1)[None].repeat(20, 0).astype(np.uint8)
                     ).save(folder / "panorama.png")
