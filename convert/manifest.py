@@ -130,6 +130,10 @@ def export_multi_style(run_dir, models_dir, model_id: str, quantize: str | None,
     }
     _put_models(manifest, [model])
     manifest["styles"] = [s for s in manifest["styles"] if s["model"] != model_id] + styles
+    for style in styles:  # kept where the painting's file is not here to make it again
+        if "painting" in previous.get(style["id"], {}):
+            style["painting"] = previous[style["id"]]["painting"]
+    add_paintings(manifest, models_dir, log=log)
     save(manifest, manifest_path)
     log(f"{manifest_path}: {len(manifest['models'])} models, {len(manifest['styles'])} styles")
     return manifest
@@ -227,6 +231,34 @@ def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print,
         path = folder / f"{style['id']}.bin"
         path.write_bytes(values.tobytes())
         style["adain_statistics"] = _file_entry(path, models_dir)
+
+
+#: Longer side of the painting thumbnails the gallery cards show (2x a card's width on a phone).
+PAINTING_SIZE = 192
+
+
+def add_paintings(manifest: dict, models_dir, size: int = PAINTING_SIZE, log=print) -> None:
+    """Ship a small picture of every gallery painting itself, ``paintings/ID.webp`` (longer side
+    ``size``, WebP quality 80), recorded as the style's ``painting`` file, so that a card shows
+    which painting it is beside the network's sample. Paintings whose file is not at the path the
+    model's recipe names keep the picture they had, or go without, with a note."""
+    from PIL import Image
+
+    from . import images
+
+    models_dir = Path(models_dir)
+    folder = models_dir / "paintings"
+    folder.mkdir(parents=True, exist_ok=True)
+    recipes = {m["id"]: m["recipe"] for m in manifest["models"] if m["kind"] == "multi-style"}
+    for style in manifest["styles"]:
+        try:
+            image = images.load_image(recipes[style["model"]]["styles"][style["index"]], size=size)
+        except (KeyError, IndexError, images.ImageError) as error:
+            log(f"{style['id']}: no picture of the painting ({error})")
+            continue
+        path = folder / f"{style['id']}.webp"
+        Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8)).save(path, "WEBP", quality=80, method=6)
+        style["painting"] = _file_entry(path, models_dir)
 
 
 def vgg_channels() -> int:

@@ -29,7 +29,7 @@ def test_shipped_manifest_follows_the_schema_and_its_files(shipped):
             assert len(data) == f["bytes"] and hashlib.sha256(data).hexdigest() == f["sha256"], f["path"]
         assert model["total_bytes"] == sum(f["bytes"] for f in model["files"])
     for style in shipped["styles"]:
-        for entry in (style["thumbnail"], style["adain_statistics"]):
+        for entry in (style["thumbnail"], style["adain_statistics"], style["painting"]):
             data = (MODELS / entry["path"]).read_bytes()
             assert len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
 
@@ -145,6 +145,13 @@ def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_sma
     assert result["styles"][1]["index"] == 1 and result["styles"][0]["artist"] is None
     manifest.validate(json.loads((models / "manifest.json").read_text()))
     assert len(list((models / "tiny" / "thumbnails").glob("*.jpg"))) == 2
+    # A small picture of each painting itself, for the cards: the painting's colours, at most 192 px.
+    for style, source in zip(result["styles"], (stripes_style, np.flipud(stripes_style))):
+        with Image.open(models / style["painting"]["path"]) as im:
+            assert im.format == "WEBP" and max(im.size) <= manifest.PAINTING_SIZE
+            small = np.asarray(im.convert("RGB").resize((32, 32)), np.float32)
+        expected = np.asarray(Image.fromarray(source.astype(np.uint8)).resize((32, 32)), np.float32)
+        assert np.abs(small - expected).mean() < 12
 
 
 def test_arbitrary_style_models_are_shipped_within_four_megabytes(shipped):

@@ -896,3 +896,44 @@ def test_own_style_on_a_large_photo_paints_in_tiles(site, tmp_path, own_style):
     assert np.abs(got - photo).mean() > 20
     # as close as a single pass of the page is to Python (quantised weights; test_own_style_with_the_arbitrary_style_network)
     assert diff.mean() < 5 and np.percentile(diff, 99) < 35
+
+
+def test_on_a_phone_the_painting_comes_first_a_card_is_tapped_and_the_divider_dragged(site, tmp_path,
+                                                                                      photo_and_expected):
+    """390 x 844 with touch: no sideways scrolling of the page, the result above the paintings (which
+    scroll sideways in their own strip), each card showing its painting, a painting chosen by a tap,
+    and the before/after divider moved by dragging on the picture."""
+    path, _, _ = photo_and_expected
+    layout = """() => {
+      const top = (s) => document.querySelector(s).getBoundingClientRect().top;
+      const strip = document.querySelector('.gallery');
+      return { overflow: document.documentElement.scrollWidth - window.innerWidth,
+               resultAbovePaintings: top('[data-testid=result]') < top('.gallery'),
+               stripScrolls: strip.scrollWidth > strip.clientWidth,
+               paintings: [...document.querySelectorAll('.style img.painting')].length,
+               smallestTarget: Math.min(...[...document.querySelectorAll('main button, main select')]
+                 .filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect().height)) };
+    }"""
+    split = "() => document.querySelector('[data-testid=compare]').style.getPropertyValue('--split')"
+    chosen = "() => document.querySelector('.gallery [aria-checked=true]').dataset.style"
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "viewport": {"width": 390, "height": 844},
+                                              "touch": True, "steps": [
+        {"upload": str(path)}, {"await": "done"}, {"eval": layout, "as": "layout"},
+        {"tap": "[data-style=udnie]"}, {"await": "done"}, {"eval": chosen, "as": "chosen"},
+        {"eval": split, "as": "before"}, {"drag": [[0.5, 0.5], [0.2, 0.5]], "on": "compare"},
+        {"eval": split, "as": "after"},
+    ]})
+    layout = report["layout"]
+    assert layout["overflow"] <= 0, layout
+    assert layout["resultAbovePaintings"] and layout["stripScrolls"], layout
+    assert layout["paintings"] == 12 and layout["smallestTarget"] >= 44, layout
+    assert report["chosen"] == "udnie"
+    assert report["before"] == "50%" and 15 <= int(report["after"].rstrip("%")) <= 25, (report["before"], report["after"])
+
+    # On a desktop the painting takes the main column: most of the width, beside the paintings.
+    wide = """() => { const r = document.querySelector('[data-testid=output]').getBoundingClientRect();
+      const g = document.querySelector('.gallery').getBoundingClientRect();
+      return { width: r.width / window.innerWidth, beside: g.left >= r.right, overflow: document.documentElement.scrollWidth - window.innerWidth }; }"""
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "viewport": {"width": 1280, "height": 900}, "steps": [
+        {"upload": str(path)}, {"await": "done"}, {"eval": wide, "as": "wide"}]}, name="desktop")
+    assert report["wide"]["width"] > 0.45 and report["wide"]["beside"] and report["wide"]["overflow"] <= 0, report["wide"]

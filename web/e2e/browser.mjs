@@ -29,6 +29,8 @@ const browser = await chromium.launch({
 });
 try {
   const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 },
+    // "touch": a phone: touch events and a mobile viewport
+    ...(scenario.touch ? { hasTouch: true, isMobile: true } : {}),
     // page.route cannot see what a service worker fetches: scenarios that damage responses block it.
     serviceWorkers: scenario.corrupt || scenario.block ? 'block' : 'allow' });
   // Scripts run in the page before its own (e.g. to capture WebGL contexts or mimic a smaller GPU).
@@ -103,9 +105,11 @@ try {
     } else if (step.where) {
       await page.selectOption('[data-testid=mix-where]', step.where);
     } else if (step.drag) {
-      // a brush stroke on the region canvas through points given as fractions of its width and height
-      await page.locator('[data-testid=mask]').scrollIntoViewIfNeeded();
-      const box = await page.locator('[data-testid=mask]').boundingBox();
+      // a stroke through points given as fractions of the element's width and height: a brush stroke on
+      // the region canvas, or with "on": "compare" the before/after divider dragged on the picture
+      const target = `[data-testid=${step.on || 'mask'}]`;
+      await page.locator(target).scrollIntoViewIfNeeded();
+      const box = await page.locator(target).boundingBox();
       const at = ([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height];
       await page.mouse.move(...at(step.drag[0]));
       await page.mouse.down();
@@ -119,6 +123,8 @@ try {
       await page.keyboard.press(step.press);
     } else if (step.click) {
       await page.click(step.click);
+    } else if (step.tap) {
+      await page.tap(step.tap);
     } else if (step.size) {
       await page.selectOption('[data-testid=size]', String(step.size));
     } else if (step.style_file) {

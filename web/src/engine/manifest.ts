@@ -50,6 +50,8 @@ export interface StyleEntry {
   index: number;
   thumbnail: ModelFile;
   thumbnail_credit?: string;
+  /** A small picture of the painting itself (at most 192 px a side), for the gallery card. */
+  painting?: ModelFile;
   /** The painting's AdaIN statistics (relu4_1 means then deviations, float32): see loadStyleStatistics. */
   adain_statistics?: ModelFile;
   evaluation?: StyleEvaluation;
@@ -120,6 +122,7 @@ export function parseManifest(json: unknown): Manifest {
     if (typeof s.model !== 'string' || !modelIds.has(s.model)) fail(`${where}/model`, `names model ${String(s.model)}, which is not in the manifest`);
     if (!Number.isInteger(s.index) || (s.index as number) < 0) fail(`${where}/index`, 'must be a non-negative integer');
     checkFile(s.thumbnail, `${where}/thumbnail`);
+    if (s.painting !== undefined) checkFile(s.painting, `${where}/painting`);
     if (s.adain_statistics !== undefined) checkFile(s.adain_statistics, `${where}/adain_statistics`);
     if (styleIds.has(s.id)) fail(`${where}/id`, `${s.id} is not unique`);
     styleIds.add(s.id);

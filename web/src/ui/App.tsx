@@ -87,6 +87,12 @@ function backendOptions(): BackendOptions {
   };
 }
 
+/** Where a pointer is across the before/after picture, in percent of its width (0-100). */
+function splitAt(e: { clientX: number; currentTarget: Element }): number {
+  const box = e.currentTarget.getBoundingClientRect();
+  return Math.round(Math.min(100, Math.max(0, (100 * (e.clientX - box.left)) / Math.max(1, box.width))));
+}
+
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
@@ -131,6 +137,7 @@ export function App() {
   const [keepColors, setKeepColors] = useState(false);
   const [size, setSize] = useState(512);
   const [compare, setCompare] = useState(50);
+  const dividing = useRef(false); // the before/after divider is being dragged on the picture
   const [status, setStatusRaw] = useState<Status>({ kind: 'busy', text: 'Starting…', seq: 0 });
   const statusSeq = useRef(0);
   // Every message gets a sequence number (data-seq), so tests and assistive tech see each new one.
@@ -662,7 +669,13 @@ export function App() {
           <button key={s.id} type="button" role="radio" aria-checked={s.id === styleId} data-style={s.id}
             tabIndex={s.id === styleId || (i === 0 && !manifest.styles.some((t) => t.id === styleId)) ? 0 : -1}
             className={s.id === styleId ? 'style selected' : 'style'} onClick={() => setStyleId(s.id)}>
-            <img src={`${MODELS}${s.thumbnail.path}?v=${s.thumbnail.sha256.slice(0, 16)}`} alt="" width={128} height={128} loading="lazy" />
+            {/* the painting itself, with the network's sample in the corner (the whole card on hover or focus) */}
+            <span className={s.painting ? 'thumbs' : 'thumbs sample-only'}>
+              {s.painting && <img className="painting" src={`${MODELS}${s.painting.path}?v=${s.painting.sha256.slice(0, 16)}`}
+                alt="" width={128} height={128} loading="lazy" />}
+              <img className="sample" src={`${MODELS}${s.thumbnail.path}?v=${s.thumbnail.sha256.slice(0, 16)}`}
+                alt="" width={128} height={128} loading="lazy" />
+            </span>
             <span className="title">{s.title}</span>
             <span className="meta">{describe(s)}</span>
           </button>
@@ -736,7 +749,14 @@ export function App() {
 
       <section aria-label="Result" className="result" hidden={!photo || mode !== 'photo'} aria-busy={!settled}
         data-testid="result" data-settled={settled}>
-        <div className="compare" style={{ ['--split' as string]: `${compare}%` }}>
+        <div className="compare" data-testid="compare"
+          style={{ ['--split' as string]: `${compare}%`, ['--aspect' as string]: photo ? photo.width / photo.height : 1.5 }}
+          onPointerDown={(e) => {
+            if (e.target !== e.currentTarget && (e.target as Element).classList.contains('mask')) return; // painting a region
+            dividing.current = true; e.currentTarget.setPointerCapture(e.pointerId); setCompare(splitAt(e));
+          }}
+          onPointerMove={(e) => dividing.current && setCompare(splitAt(e))}
+          onPointerUp={() => { dividing.current = false; }} onPointerCancel={() => { dividing.current = false; }}>
           <canvas ref={source} className="before" role="img" aria-label="Your photo" />
           <canvas ref={output} className={hasResult ? 'after' : 'after pending'} data-testid="output" role="img"
             aria-label={hasResult ? 'The painting' : 'The painting (being painted)'} />
@@ -746,6 +766,7 @@ export function App() {
             onPointerMove={(e) => drawing.current && brush(e, false)}
             onPointerUp={() => { drawing.current = false; commitMask(); }}
             onPointerCancel={() => { drawing.current = false; commitMask(); }} />
+          <span className="divider" aria-hidden="true" />
         </div>
         <label className="split">Before / after <input type="range" min={0} max={100} value={compare} onChange={(e) => setCompare(Number(e.target.value))} /></label>
         <div className="downloads">
