@@ -937,3 +937,30 @@ def test_on_a_phone_the_painting_comes_first_a_card_is_tapped_and_the_divider_dr
     report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "viewport": {"width": 1280, "height": 900}, "steps": [
         {"upload": str(path)}, {"await": "done"}, {"eval": wide, "as": "wide"}]}, name="desktop")
     assert report["wide"]["width"] > 0.45 and report["wide"]["beside"] and report["wide"]["overflow"] <= 0, report["wide"]
+
+
+SHARE_SHEET = """
+  // a phone's share sheet: takes PNG files and records what it was handed
+  window.__shared = [];
+  navigator.canShare = (data) => !!(data && data.files && data.files.length);
+  navigator.share = async (data) => { for (const f of data.files) window.__shared.push([f.name, f.type, f.size]); };
+"""
+
+
+def test_share_where_the_browser_can_and_download_where_not(site, tmp_path, photo_and_expected):
+    path, _, _ = photo_and_expected
+    buttons = "() => [...document.querySelectorAll('.downloads button')].map((b) => b.textContent)"
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "init": [SHARE_SHEET], "steps": [
+        {"upload": str(path)}, {"style": "udnie"}, {"await": "done"}, {"eval": buttons, "as": "buttons"},
+        {"click": "[data-testid=share]"}, {"wait": 500}, {"eval": "() => window.__shared", "as": "shared"},
+    ]})
+    assert report["buttons"] == ["Download PNG", "Download 1080 × 1080", "Share", "Share 1080 × 1080"]
+    assert len(report["shared"]) == 1
+    name, kind, size = report["shared"][0]
+    assert name == "photo-udnie.png" and kind == "image/png" and size > 1000
+    # Desktop Chromium here has no Web Share for files: only the downloads are offered, and they work.
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
+        {"upload": str(path)}, {"style": "udnie"}, {"await": "done"}, {"eval": buttons, "as": "buttons"},
+        {"download": "full"}]}, name="no-share")
+    assert report["buttons"] == ["Download PNG", "Download 1080 × 1080"]
+    assert report["downloads"]["full"]["suggested"] == "photo-udnie.png"

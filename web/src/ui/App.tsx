@@ -12,6 +12,7 @@ import { Video } from './Video';
 import { fitSize, PhotoError, readPhoto } from './photo';
 import { composite, halfMask, invertMask, maskFromPixels, maskPixels, presetMask, type Half, type Preset } from './region';
 import { SAMPLES } from './samples';
+import { canShareImages, downloadBlob, shareOrDownload } from './share';
 
 const BASE = import.meta.env.BASE_URL;
 const MODELS = `${BASE}models/`;
@@ -138,6 +139,7 @@ export function App() {
   const [size, setSize] = useState(512);
   const [compare, setCompare] = useState(50);
   const dividing = useRef(false); // the before/after divider is being dragged on the picture
+  const [canShare] = useState(canShareImages); // the Web Share API takes files here (phones, mostly)
   const [status, setStatusRaw] = useState<Status>({ kind: 'busy', text: 'Starting…', seq: 0 });
   const statusSeq = useRef(0);
   // Every message gets a sequence number (data-seq), so tests and assistive tech see each new one.
@@ -498,17 +500,16 @@ export function App() {
   }, [recover, setStatus]);
 
   const [squaring, setSquaring] = useState(false);
-  const download = useCallback(async (square: boolean) => {
+  const download = useCallback(async (square: boolean, share = false) => {
     const out = output.current;
     if (!out) return;
     const name = `${photoName}-${styleId}${square ? `-${SQUARE}` : ''}.png`;
-    const save = (canvas: HTMLCanvasElement) => canvas.toBlob((blob) => {
+    const save = (canvas: HTMLCanvasElement) => canvas.toBlob(async (blob) => {
       if (!blob) return;
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      if (!share) return downloadBlob(blob, name);
+      if (await shareOrDownload(blob, name) === 'downloaded') {
+        setStatus({ kind: 'done', text: `Sharing did not work here, so ${name} was downloaded instead.` });
+      }
     }, 'image/png');
     if (!square) return save(out);
     const canvas = document.createElement('canvas');
@@ -773,7 +774,13 @@ export function App() {
           <button type="button" disabled={!hasResult || squaring} onClick={() => download(false)}>Download PNG</button>
           <button type="button" disabled={!hasResult || squaring} onClick={() => download(true)}
             title={`The centre square at ${SQUARE} px, painted at that size when the painting is smaller`}>Download {SQUARE} × {SQUARE}</button>
+          {canShare && <>
+            <button type="button" data-testid="share" disabled={!hasResult || squaring} onClick={() => download(false, true)}>Share</button>
+            <button type="button" data-testid="share-square" disabled={!hasResult || squaring} onClick={() => download(true, true)}
+              title={`The centre square at ${SQUARE} px, for a profile picture`}>Share {SQUARE} × {SQUARE}</button>
+          </>}
         </div>
+        <p className="credit">Painted on this device: nothing was uploaded to make it.</p>
         {styleId === OWN && own && <p className="credit">Style: your picture “{own.name}”, by the arbitrary-style network (AdaIN).</p>}
         {current && <p className="credit">Style: {current.title}{describe(current) ? ` (${describe(current)})` : ''}; {current.licence}.</p>}
       </section>
