@@ -964,3 +964,16 @@ def test_share_where_the_browser_can_and_download_where_not(site, tmp_path, phot
         {"download": "full"}]}, name="no-share")
     assert report["buttons"] == ["Download PNG", "Download 1080 × 1080"]
     assert report["downloads"]["full"]["suggested"] == "photo-udnie.png"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
+                         ids=["phone", "desktop"])
+def test_no_serious_accessibility_violations(site, tmp_path, photo_and_expected, viewport):
+    """axe-core on the page with a painting on screen: no violation of serious or critical impact."""
+    path, _, _ = photo_and_expected
+    report, _ = run_scenario(site, tmp_path, {"query": "?nowebgl", "viewport": viewport,
+                                              "touch": viewport["width"] < 600, "steps": [
+        {"upload": str(path)}, {"style": "udnie"}, {"await": "done"}, {"axe": "axe"}]})
+    for v in report["axe"]:
+        print(f"axe {v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}")
+    assert not [v for v in report["axe"] if v["impact"] in ("serious", "critical")], report["axe"]

@@ -125,6 +125,12 @@ try {
       await page.click(step.click);
     } else if (step.tap) {
       await page.tap(step.tap);
+    } else if (step.axe) {
+      // axe-core's accessibility rules on the page as it is now: what it violates, with the impact
+      // (evaluated, not added as a script tag, which the page's Content-Security-Policy refuses)
+      await page.evaluate(readFileSync(join(process.cwd(), 'node_modules/axe-core/axe.min.js'), 'utf8'));
+      report[step.axe] = await page.evaluate(async () => (await window.axe.run(document)).violations.map(
+        (v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })));
     } else if (step.size) {
       await page.selectOption('[data-testid=size]', String(step.size));
     } else if (step.style_file) {

@@ -665,7 +665,7 @@ export function App() {
         ))}
       </section>
 
-      <section aria-label="Paintings" className="gallery" role="radiogroup" onKeyDown={onGalleryKey}>
+      <div aria-label="Paintings" className="gallery" role="radiogroup" onKeyDown={onGalleryKey}>
         {manifest?.styles.map((s, i) => (
           <button key={s.id} type="button" role="radio" aria-checked={s.id === styleId} data-style={s.id}
             tabIndex={s.id === styleId || (i === 0 && !manifest.styles.some((t) => t.id === styleId)) ? 0 : -1}
@@ -704,7 +704,7 @@ export function App() {
               onChange={(e) => { acceptStyle(e.target.files?.[0]); e.target.value = ''; }} />
           </label>
         ))}
-      </section>
+      </div>
 
       <section aria-label="Settings" className="controls">
         <label>Strength <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} /> {Math.round(strength * 100)}%</label>
