@@ -602,14 +602,6 @@ def _encoder_run(value: str) -> Path:
     return run
 
 
-def _adain_encoder(value: str):
-    """The relu4_1 encoder --encoder names: VGG16 itself ('vgg') or a distilled student's run folder."""
-    run = None if value == "vgg" else _encoder_run(value)
-    from . import adain
-
-    return adain.relu4_1_encoder(run)
-
-
 def _check_report_path(path: Path | None) -> None:
     if path is None:
         return
@@ -676,12 +668,11 @@ def run_gatys(args) -> int:
 
 def _gallery_index(run: Path, style_id: str) -> int | None:
     """The index of gallery style ``style_id`` in run ``run``'s recipe, or None if it has none."""
-    from .catalogue import PAINTINGS
+    from .paint import gallery_ids
 
-    recipe = run / "recipe.json"
-    if not recipe.exists():
+    if not (run / "recipe.json").exists():
         raise UsageError(f"{run}: no training run here (recipe.json missing); pass --run")
-    ids = [PAINTINGS.get(Path(p).name, (Path(p).stem,))[0] for p in json.loads(recipe.read_text())["styles"]]
+    ids = gallery_ids(run)
     return ids.index(style_id) if style_id in ids else None
 
 
@@ -719,32 +710,18 @@ def run_stylize(args) -> int:
     if not loaded:
         raise UsageError("no photo could be read")
 
-    import numpy as np
+    from .paint import Painter
 
-    from . import color
-
-    if index is not None:
-        from . import networks, train
-
-        net, recipe, _ = train.load_run(args.run)
-        vector = np.eye(len(recipe.styles), dtype=np.float32)[index]
-        paint = lambda image: networks.stylize(net, image, vector)  # noqa: E731
-    else:
-        from . import adain
-
+    painter = Painter(args.run, args.adain_run, args.encoder)
+    style, statistics = args.style, None
+    if index is None:
         if not (args.adain_run / "recipe.json").exists():
             raise UsageError(f"{args.adain_run}: no AdaIN run here; pass --adain-run")
-        encode = _adain_encoder(args.encoder)
-        dec, _, _ = adain.load_run(args.adain_run)
-        stats = adain.style_statistics(style_image[None], encode)
-        paint = lambda image: adain.stylize(dec, image, stats, alpha=args.strength, encode=encode)  # noqa: E731
+        style = str(style_path)
+        statistics = painter.style_statistics(style_image)  # once for all the photos
     for photo, output, image in loaded:
         started = time.perf_counter()
-        out = paint(image)
-        if index is not None and args.strength < 1:
-            out = image + args.strength * (out - image)
-        if args.preserve_color:
-            out = color.preserve_color(image, out)
+        out = painter.paint(image, style, args.strength, args.preserve_color, statistics)
         images.save_image(output, out)
         h, w = image.shape[:2]
         print(f"wrote {output} ({w}x{h}, {time.perf_counter() - started:.1f} s)")

@@ -541,3 +541,25 @@ def test_thin_pictures_paint_with_ones_own_style_too(tmp_path):
     for case, path in thin:
         with Image.open(tmp_path / "out" / f"{path.stem}-stripes.png") as im:
             assert im.size == case.size, (case.file, im.size)
+
+
+def test_python_api_paints_as_the_command_line_does(tmp_path, chelsea_small):
+    """`from convert import stylize`: a gallery id and a picture, the same pixels as `deepstyle stylize`."""
+    from convert import stylize
+    from convert.paint import PaintError, Painter
+
+    photo = tmp_path / "cat.png"
+    Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).save(photo)
+    style = tmp_path / "stripes.png"
+    save_png(style, stripes(64))
+    for name, s in (("udnie", "udnie"), ("own", str(style))):
+        proc, _ = deepstyle("stylize", photo, "--style", s, "--strength", "0.7", "-o", tmp_path / f"{name}.png",
+                            cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        painted = stylize(load_image(photo), style=s, strength=0.7)
+        assert painted.shape == load_image(photo).shape
+        assert np.abs(painted - load_image(tmp_path / f"{name}.png")).max() <= 1.0  # the PNG rounds
+    with pytest.raises(PaintError, match="unknown style 'no-such-style'"):
+        Painter().check("no-such-style")
+    with pytest.raises(PaintError, match="strength must be between 0 and 1"):
+        Painter().paint(load_image(photo), "udnie", strength=2)
