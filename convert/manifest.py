@@ -205,26 +205,35 @@ def export_adain(run_dir, models_dir, quantize: str | None = "uint8", log=print,
     return manifest
 
 
+def _gallery_paintings(manifest: dict, size: int):
+    """(style, its painting at longer side ``size``, or the ImageError or lookup error why not) for
+    every style, the painting found at the path its model's recipe names."""
+    from . import images
+
+    recipes = {m["id"]: m["recipe"] for m in manifest["models"] if m["kind"] == "multi-style"}
+    for style in manifest["styles"]:
+        try:
+            yield style, images.load_image(recipes[style["model"]]["styles"][style["index"]], size=size)
+        except (KeyError, IndexError, images.ImageError) as error:
+            yield style, error
+
+
 def add_adain_statistics(manifest: dict, models_dir, size: int = 512, log=print, encode=None) -> None:
     """Ship every gallery painting's AdaIN statistics (relu4_1 channel means, then deviations; float32,
     little-endian) as ``adain-statistics/ID.bin``, recorded as the style's ``adain_statistics`` file,
     so that the arbitrary-style network can use, mix and mask gallery paintings without their files
     (Huang & Belongie 2017: a style is only these statistics to AdaIN). Paintings whose file is not
     at the path the model's recipe names are skipped with a note."""
-    from . import adain, images
+    from . import adain
 
     models_dir = Path(models_dir)
     folder = models_dir / "adain-statistics"
     folder.mkdir(parents=True, exist_ok=True)
-    recipes = {m["id"]: m["recipe"] for m in manifest["models"] if m["kind"] == "multi-style"}
-    for style in manifest["styles"]:
-        try:
-            painting = recipes[style["model"]]["styles"][style["index"]]
-            image = images.load_image(painting, size=size)
-        except (KeyError, IndexError, images.ImageError) as error:
+    for style, image in _gallery_paintings(manifest, size):
+        if isinstance(image, Exception):
             # older statistics would belong to whichever encoder was shipped then: drop them
             style.pop("adain_statistics", None)
-            log(f"{style['id']}: no AdaIN statistics ({error})")
+            log(f"{style['id']}: no AdaIN statistics ({image})")
             continue
         mean, std = adain.style_statistics(image[None], encode)["relu4_1"]
         values = np.concatenate([np.asarray(mean, "<f4").reshape(-1), np.asarray(std, "<f4").reshape(-1)])
@@ -244,17 +253,12 @@ def add_paintings(manifest: dict, models_dir, size: int = PAINTING_SIZE, log=pri
     model's recipe names keep the picture they had, or go without, with a note."""
     from PIL import Image
 
-    from . import images
-
     models_dir = Path(models_dir)
     folder = models_dir / "paintings"
     folder.mkdir(parents=True, exist_ok=True)
-    recipes = {m["id"]: m["recipe"] for m in manifest["models"] if m["kind"] == "multi-style"}
-    for style in manifest["styles"]:
-        try:
-            image = images.load_image(recipes[style["model"]]["styles"][style["index"]], size=size)
-        except (KeyError, IndexError, images.ImageError) as error:
-            log(f"{style['id']}: no picture of the painting ({error})")
+    for style, image in _gallery_paintings(manifest, size):
+        if isinstance(image, Exception):
+            log(f"{style['id']}: no picture of the painting ({image})")
             continue
         path = folder / f"{style['id']}.webp"
         Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8)).save(path, "WEBP", quality=80, method=6)
