@@ -910,7 +910,8 @@ def test_phone_and_desktop_layouts_touch_the_divider_and_accessibility(site, tmp
     scroll sideways in their own strip), each card showing its painting, 44 px targets, a painting
     chosen by a tap, the before/after divider moved by dragging on the picture. 1280 x 900: the
     painting takes most of the width beside the paintings, and the downloads are offered without
-    Share (desktop Chromium has no Web Share for files). Both: no serious or critical axe-core violation."""
+    Share (desktop Chromium has no Web Share for files). Both: no serious or critical axe-core violation.
+    On the phone the settings fold under a button."""
     path, _, _ = photo_and_expected
     layout = """() => {
       const top = (s) => document.querySelector(s).getBoundingClientRect().top;
@@ -930,6 +931,9 @@ def test_phone_and_desktop_layouts_touch_the_divider_and_accessibility(site, tmp
         {"tap": "[data-style=udnie]"}, {"await": "done"}, {"eval": chosen, "as": "chosen"},
         {"eval": split, "as": "before"}, {"drag": [[0.5, 0.5], [0.2, 0.5]], "on": "compare"},
         {"eval": split, "as": "after"}, {"axe": "axe"},
+        {"eval": "() => document.querySelector('[aria-label=Settings]').offsetParent !== null", "as": "settingsShown"},
+        {"tap": ".settings-toggle"},
+        {"eval": "() => document.querySelector('[aria-label=Settings]').offsetParent !== null", "as": "settingsOpened"},
     ]})
     layout = report["layout"]
     assert layout["overflow"] <= 0, layout
@@ -938,6 +942,7 @@ def test_phone_and_desktop_layouts_touch_the_divider_and_accessibility(site, tmp
     assert report["chosen"] == "udnie"
     assert report["before"] == "50%" and 15 <= int(report["after"].rstrip("%")) <= 25, (report["before"], report["after"])
     assert not serious(report["axe"])
+    assert not report["settingsShown"] and report["settingsOpened"]  # the settings fold away, and open by a tap
 
     wide = """() => { const r = document.querySelector('[data-testid=output]').getBoundingClientRect();
       const g = document.querySelector('.gallery').getBoundingClientRect();

@@ -140,6 +140,7 @@ export function App() {
   const [compare, setCompare] = useState(50);
   const dividing = useRef(false); // the before/after divider is being dragged on the picture
   const [canShare] = useState(canShareImages); // the Web Share API takes files here (phones, mostly)
+  const [settingsOpen, setSettingsOpen] = useState(false); // the folding settings panel, on a phone
   const [status, setStatusRaw] = useState<Status>({ kind: 'busy', text: 'Starting…', seq: 0 });
   const statusSeq = useRef(0);
   // Every message gets a sequence number (data-seq), so tests and assistive tech see each new one.
@@ -706,7 +707,10 @@ export function App() {
         ))}
       </div>
 
-      <section aria-label="Settings" className="controls">
+      {/* on a phone the settings fold away under this button (elsewhere it is not shown and they are open) */}
+      <button type="button" className="settings-toggle" aria-expanded={settingsOpen} aria-controls="settings"
+        onClick={() => setSettingsOpen((open) => !open)}>Settings {settingsOpen ? '▴' : '▾'}</button>
+      <section id="settings" aria-label="Settings" className={settingsOpen ? 'controls' : 'controls folded'}>
         <label>Strength <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} /> {Math.round(strength * 100)}%</label>
         <label><input type="checkbox" checked={keepColors} onChange={(e) => setKeepColors(e.target.checked)} /> Keep the photo's colours</label>
         {partners.length > 0 && (
