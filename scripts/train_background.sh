@@ -10,9 +10,8 @@
 # when `deepstyle eval` shows the candidate better, it is exported and takes checkpoints/gallery's place.
 #
 # Every setting comes from RUN/recipe.json (what the run last trained with); options after RUN
-# override it (argparse keeps the last occurrence). Validation renders go to RUN/renders/ every
-# --render-every steps (default 200) from VAL (default ../shared/data/photos-val, if it exists), and
-# the output to RUN/train.out. The checkpoint is written atomically every 5 minutes and when the
+# override it (argparse keeps the last occurrence). With VAL=FOLDER, validation renders of its photos
+# go to RUN/renders/ every --render-every steps (default 200); the output goes to RUN/train.out. The checkpoint is written atomically every 5 minutes and when the
 # time is up; `kill -TERM $(cat RUN/train.pid)` stops it early and also saves. Then commit RUN's
 # weights, optimiser state, state.json, recipe.json and log.jsonl.
 set -euo pipefail
@@ -26,7 +25,7 @@ if [ -f "$run/train.pid" ] && kill -0 "$(cat "$run/train.pid")" 2>/dev/null; the
   echo "$run is already training (pid $(cat "$run/train.pid"))" >&2; exit 2
 fi
 PY=${PY:-.venv/bin/python}  # reads the recipe; DEEPSTYLE is the command that trains
-VAL=${VAL:-../shared/data/photos-val}
+VAL=${VAL:-}
 
 mapfile -t recipe < <("$PY" - "$run/recipe.json" <<'EOF'
 import json, sys
@@ -44,7 +43,10 @@ print("\n".join(map(str, args)))
 EOF
 )
 val=()
-[ -d "$VAL" ] && val=(--val-photos "$VAL")
+if [ -n "$VAL" ]; then
+  [ -d "$VAL" ] || { echo "VAL=$VAL: not a folder of photos" >&2; exit 2; }
+  val=(--val-photos "$VAL")
+fi
 nohup "${DEEPSTYLE:-.venv/bin/deepstyle}" train --run "$run" "${recipe[@]}" "${val[@]}" --render-every 200 \
   --time-limit-min "$minutes" "$@" > "$run/train.out" 2>&1 &
 echo $! > "$run/train.pid"
