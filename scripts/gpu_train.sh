@@ -40,7 +40,10 @@ CROP=${CROP:-256}
 # Per-style multipliers of the gallery's style weight (deepstyle train --style-scales), in the order
 # of FIXED/styles/MANIFEST.tsv; by default the committed run's own (checkpoints/gallery/recipe.json),
 # so a GPU session continues the recipe the CPU sessions are training; empty: all 1.
-RECIPE_SCALES=$(python3 -c 'import json, os; r = "checkpoints/gallery-next" if os.path.exists("checkpoints/gallery-next/recipe.json") else "checkpoints/gallery"; print(*json.load(open(r + "/recipe.json")).get("style_scales") or [])' 2>/dev/null)
+# The gallery run to continue: the shipped one unless GALLERY_RUN names another (checkpoints/gallery-next,
+# the CPU sessions' candidate, once its evaluation beats the shipped run's).
+GALLERY_RUN=${GALLERY_RUN:-checkpoints/gallery}
+RECIPE_SCALES=$(python3 -c 'import json, sys; print(*json.load(open(sys.argv[1] + "/recipe.json")).get("style_scales") or [])' "$GALLERY_RUN" 2>/dev/null)
 STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
 # Batch 16 at 256 px, as Dumoulin et al. (2017) trained; in bfloat16 (--precision auto on an
 # Ampere-or-later GPU) larger batches keep the GPU busier.
@@ -69,8 +72,6 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
 $PY -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__version__, jax.devices())" || exit 1
 
 if [ "$RESUME" = 1 ]; then  # continue the committed runs (their recipes name the data by file name)
-  # the candidate the CPU sessions train, where there is one, else the shipped run
-  GALLERY_RUN=${GALLERY_RUN:-$( [ -f checkpoints/gallery-next/state.json ] && echo checkpoints/gallery-next || echo checkpoints/gallery)}
   [ -f "$GALLERY_RUN/state.json" ] && cp -r "$GALLERY_RUN" "$WORK/gallery" && rm -rf "$WORK/gallery/renders" "$WORK/gallery/tensorboard"
   for w in $ADAIN_WEIGHTS; do
     [ -f checkpoints/adain/state.json ] && cp -r checkpoints/adain "$WORK/adain-w$w"
