@@ -329,10 +329,8 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
     with precision.scope(chosen):
         dec = recipe.build_decoder()
         trainer = AdaINTrainer(dec, recipe.style_weight, recipe.tv_weight)
-    if jit_compile == "auto":
-        jit_compile = precision.jit_compile(chosen)
     probe = np.zeros((1, 16, 16, 3), np.float32)
-    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe))
+    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe), chosen)
     if start >= recipe.steps:
         log(f"{run_dir}: already trained to step {start}")
         return start

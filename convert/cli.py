@@ -596,11 +596,12 @@ def run_adain_distill(args) -> int:
 
 
 def _encoder_run(value: str) -> Path:
-    run = Path(value)
-    recipe = run / "recipe.json"
-    if not (run / "state.json").exists() or not recipe.exists() or "prune_images" not in json.loads(recipe.read_text()):
-        raise UsageError(f"--encoder {value}: not 'vgg' and not an `adain-distill` run folder with a checkpoint")
-    return run
+    from .paint import PaintError, encoder_run
+
+    try:
+        return encoder_run(value)
+    except PaintError as error:
+        raise UsageError(f"--{error}") from None
 
 
 def _check_report_path(path: Path | None) -> None:

@@ -216,10 +216,8 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
     with precision.scope(chosen):
         encoder = student(recipe.widths)
         trainer = DistillTrainer(encoder)
-    if jit_compile == "auto":
-        jit_compile = precision.jit_compile(chosen)
     probe = np.zeros((1, 16, 16, 3), np.float32)
-    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe))
+    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe), chosen)
     if start == 0:
         log(f"pruning VGG16 to widths {recipe.widths} on {2 * len(content)} crops")
         pruned = prune(np.concatenate([content, style]), recipe.widths, seed=recipe.seed, log=log)

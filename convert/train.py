@@ -498,17 +498,15 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         for layer in transformer.layers:
             if not isinstance(layer, networks.ConditionalInstanceNorm):
                 layer.trainable = False
-    if jit_compile == "auto":
-        jit_compile = precision.jit_compile(chosen)
     start = compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile,
-                                (np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]))
+                                (np.zeros((1, 16, 16, 3), np.float32), np.eye(len(styles), dtype=np.float32)[:1]), chosen)
     if start >= recipe.steps:
         log(f"{run_dir}: already trained to step {start}")
         return start
     log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
     # What this session trains with, in the log beside its losses: a run's sessions may differ.
     append_log(run_dir, {"step": start, "session": {
-        "precision": chosen.name, "jit_compile": bool(jit_compile), "backend": keras.backend.backend(),
+        "precision": chosen.name, "jit_compile": bool(trainer.jit_compile), "backend": keras.backend.backend(),
         "batch": recipe.batch, "crop": recipe.crop, "learning_rate": recipe.learning_rate,
         "style_scales": recipe.style_scales}, "time": time.time()})
 
@@ -542,13 +540,14 @@ def data_parallel(batch: int, log=print) -> int:
     return len(devices)
 
 
-def compile_and_restore(trainer: keras.Model, run_dir: Path, learning_rate: float, jit_compile, probe) -> int:
+def compile_and_restore(trainer: keras.Model, run_dir: Path, learning_rate: float, jit_compile, probe,
+                        chosen: precision.Precision) -> int:
     """Compile with Adam, build on ``probe`` inputs, load the run's checkpoint; returns its step (0: none).
 
     The learning rate is set after loading, so a changed recipe wins over the checkpoint's.
     """
-    if jit_compile == "auto":
-        jit_compile = keras.backend.backend() in ("tensorflow", "jax")
+    if jit_compile == "auto":  # XLA where it pays at this precision (convert.precision.jit_compile)
+        jit_compile = precision.jit_compile(chosen)
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
     trainer(probe)
     trainer.optimizer.build(trainer.trainable_variables)
