@@ -14,9 +14,16 @@ TensorFlow comes in with the first painting.
 """
 
 
-def __getattr__(name):
-    if name == "stylize":
-        from .paint import stylize
+__all__ = ["Painter", "gatys", "stylize"]
 
-        return stylize
+
+def __getattr__(name):
+    if name in ("stylize", "Painter"):
+        from . import paint
+
+        return getattr(paint, name)
+    if name == "gatys":
+        import importlib
+
+        return importlib.import_module(".gatys", __name__)
     raise AttributeError(f"module 'convert' has no attribute {name!r}")

@@ -34,7 +34,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import images, losses, networks, precision, train, vgg
+from . import data, distill, images, losses, networks, runs, training, vgg
+from .batches import PairBatches
 
 ENCODER_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 DEFAULT_DECODER_WIDTHS = (128, 64, 32)
@@ -55,8 +56,6 @@ def relu4_1_encoder(run=None) -> keras.Model:
     if run is None or str(run) == "vgg":
         enc = encoder()
         return keras.Model(enc.input, enc.get_layer("relu4_1").output, name="adain_encoder")
-    from . import distill
-
     return distill.load_run(run)[0]
 
 
@@ -182,37 +181,8 @@ class AdaINTrainer(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         t = self.terms(x[0], x[1], y_pred)
         total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
-                 + train.RANGE_WEIGHT * t["range"])
+                 + networks.RANGE_WEIGHT * t["range"])
         return ops.mean(total)
-
-
-class PairBatches(keras.utils.PyDataset):
-    """Random same-size crops of photos (content) and paintings (style); batch i is step first_step + i."""
-
-    def __init__(self, photos, paintings, batch: int, crop: int, batches: int, seed: int, first_step: int = 0):
-        super().__init__()
-        self.photos = [p for p in photos if min(p.shape[:2]) >= crop]
-        self.paintings = [p for p in paintings if min(p.shape[:2]) >= crop]
-        if not self.photos or not self.paintings:
-            raise ValueError(f"need photos and style images at least {crop} px on their shorter side")
-        self.batch, self.crop, self.batches, self.seed, self.first_step = batch, crop, batches, seed, first_step
-
-    def __len__(self):
-        return self.batches
-
-    def _crops(self, rng, pool):
-        out = np.empty((self.batch, self.crop, self.crop, 3), np.float32)
-        for i in range(self.batch):
-            image = pool[rng.integers(len(pool))]
-            y = rng.integers(image.shape[0] - self.crop + 1)
-            x = rng.integers(image.shape[1] - self.crop + 1)
-            patch = image[y: y + self.crop, x: x + self.crop]
-            out[i] = patch[:, ::-1] if rng.random() < 0.5 else patch
-        return out
-
-    def __getitem__(self, index):
-        rng = np.random.default_rng((self.seed, self.first_step + index))
-        return (self._crops(rng, self.photos), self._crops(rng, self.paintings)), np.zeros((self.batch,), np.float32)
 
 
 @dataclass
@@ -236,31 +206,25 @@ class AdaINRecipe:
         return decoder(tuple(self.widths))
 
 
-def style_files(sources, holdout=()) -> list[Path]:
-    """Image files of ``sources`` (folders or files), without those named in ``holdout``."""
-    out = []
-    for source in sources:
-        source = Path(source)
-        out.extend(images.list_images(source) if source.is_dir() else [source])
-    held = set(holdout)
-    return [p for p in out if p.name not in held]
+#: Decoder settings a run's sessions may not change: what the decoder is, and which paintings it
+#: must never see. Crops, scale, weights and learning rate may change (a curriculum).
+FIXED = ("styles", "holdout", "widths")
 
 
-class AdaINMonitor(train.Monitor):
+class AdaINMonitor(training.Monitor):
     """Renders validation photos x validation styles (the held-out paintings) with the loss figures."""
 
     def __init__(self, run_dir, val_photos, val_styles, steps, save_every, render_every, log=print,
                  time_limit=None):
-        super().__init__(run_dir, val_photos, [f"style{i}" for i in range(len(val_styles))], steps, save_every,
-                         render_every, log=log, time_limit=time_limit)
-        self.val_styles = val_styles
+        super().__init__(run_dir, steps, save_every, render_every, log=log, time_limit=time_limit)
+        self.val_photos, self.val_styles = val_photos, val_styles
 
     def render(self, step: int):
         if not self.val_photos or not self.val_styles:
             return
         trainer = self.model
         header = [np.full_like(self.val_photos[0], 255.0, np.float32)]
-        header += [_fit(s, self.val_photos[0].shape[:2]) for s in self.val_styles]
+        header += [images.fill(s, self.val_photos[0].shape[:2]) for s in self.val_styles]
         rows, figures = [header], []
         stats = [style_statistics(s[None].astype(np.float32)) for s in self.val_styles]
         for photo in self.val_photos:
@@ -273,25 +237,10 @@ class AdaINMonitor(train.Monitor):
                                   s[None, :crop, :crop].astype(np.float32), out[None, :crop, :crop])
                 figures.append({k: float(np.asarray(v)[0]) for k, v in t.items()})
             rows.append(row)
-        renders = self.run_dir / "renders"
-        renders.mkdir(parents=True, exist_ok=True)
-        images.save_image(renders / f"step-{step:07d}.jpg", train._grid(rows))
+        path = self.save_render(step, images.grid(rows))
         mean = {k: float(np.mean([f[k] for f in figures])) for k in figures[0]}
-        self._append_log({"step": step, "val": mean, "time": time.time()})
-        self.log(f"\nstep {step}: val content {mean['content']:.3f} style {mean['style']:.4f} "
-                 f"-> {renders / f'step-{step:07d}.jpg'}")
-
-
-def _fit(image: np.ndarray, shape) -> np.ndarray:
-    """``image`` centre-cropped and scaled to fill ``shape`` (for the renders' header row)."""
-    from PIL import Image
-
-    h, w = shape
-    im = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
-    scale = max(h / im.height, w / im.width)
-    im = im.resize((max(w, round(im.width * scale)), max(h, round(im.height * scale))), Image.BILINEAR)
-    left, top = (im.width - w) // 2, (im.height - h) // 2
-    return np.asarray(im.crop((left, top, left + w, top + h)), np.float32)
+        self.append_log({"step": step, "val": mean, "time": time.time()})
+        self.log(f"\nstep {step}: val content {mean['content']:.3f} style {mean['style']:.4f} -> {path}")
 
 
 def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 3, val_size: int = 256,
@@ -299,53 +248,32 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
                 time_limit: float | None = None, precision_choice: str = "auto") -> int:
     """Train (or resume) the decoder in ``run_dir``; returns the step reached (``precision_choice``:
     :func:`convert.precision.resolve`)."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    recipe_path = run_dir / "recipe.json"
-    # Crops, scale, weights and learning rate may change between sessions (a curriculum); what the
-    # decoder is, and which paintings it must never see, may not.
-    train.check_resumable(run_dir, asdict(recipe), ("styles", "holdout", "widths"), "an AdaIN decoder",
-                          lambda saved: "holdout" in saved and "prune_images" not in saved)
-    train._atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
-    keras.utils.set_random_seed(recipe.seed)
-
+    run_dir = training.open_run(run_dir, "adain", asdict(recipe), FIXED, recipe.seed)
     log(f"loading photos from {recipe.photos} at {recipe.scale} px")
-    photos, _ = train.load_folder(recipe.photos, recipe.scale, log=log)
-    paintings = []
-    for path in style_files(recipe.styles, recipe.holdout):
-        try:
-            paintings.append(np.round(images.load_image(path, size=recipe.scale)).astype(np.uint8))
-        except images.ImageError as error:
-            log(f"warning: skipping {error}")
+    photos, _ = data.load_folder(recipe.photos, recipe.scale, log=log)
+    paintings = data.load_paintings(recipe.styles, recipe.holdout, recipe.scale, log=log)
     val, val_styles = [], []
     if val_folder:
-        val = train.load_folder(val_folder, val_size, log=log)[0][:val_count]
-        held = [p for p in style_files(recipe.styles) if p.name in set(recipe.holdout)]
+        val = data.load_folder(val_folder, val_size, log=log)[0][:val_count]
+        held = data.held_out_files(recipe.styles, recipe.holdout)
         val_styles = [np.asarray(images.load_image(p, size=val_size), np.float32) for p in held[:6]]
     log(f"{len(photos)} photos, {len(paintings)} style images, {len(recipe.holdout)} held out")
 
-    chosen = precision.resolve(precision_choice)
-    log(chosen.note)
-    with precision.scope(chosen):
-        dec = recipe.build_decoder()
-        trainer = AdaINTrainer(dec, recipe.style_weight, recipe.tv_weight)
     probe = np.zeros((1, 16, 16, 3), np.float32)
-    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe), chosen)
-    if start >= recipe.steps:
-        log(f"{run_dir}: already trained to step {start}")
-        return start
-    log(f"{'resuming at' if start else 'starting'} step {start} of {recipe.steps}")
-    data = PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start, recipe.seed, start)
-    monitor = AdaINMonitor(run_dir, val, val_styles, recipe.steps, save_every, render_every, log=log,
-                           time_limit=time_limit)
-    return train.fit_saving_on_interrupt(trainer, data, monitor, run_dir, log)
+    return training.session(
+        run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight),
+        steps=recipe.steps, learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
+        precision_choice=precision_choice, log=log,
+        batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,
+                                          recipe.seed, start),
+        monitor=lambda: AdaINMonitor(run_dir, val, val_styles, recipe.steps, save_every, render_every, log=log,
+                                     time_limit=time_limit))
 
 
 def load_run(run_dir) -> tuple[keras.Model, AdaINRecipe, int]:
     """The decoder of a run folder at its latest checkpoint, with its recipe and step."""
-    run_dir = Path(run_dir)
-    saved, state = train.read_run(run_dir, "AdaIN run")
+    saved, state = runs.load_run(run_dir, "adain")
     recipe = AdaINRecipe(**saved)
     dec = recipe.build_decoder()
-    dec.load_weights(run_dir / state["weights"])
+    dec.load_weights(Path(run_dir) / state["weights"])
     return dec, recipe, int(state["step"])

@@ -1,6 +1,6 @@
 """What visitors are told about each gallery painting: title, artist, year, licence, source.
 
-Keyed by the file name in ``../shared/data/styles/`` (whose MANIFEST.tsv gives source and licence).
+Keyed by the painting's file name in the styles folder (whose MANIFEST.tsv gives source and licence).
 ``year`` is a display string ("c. 1831"); it is None where the source does not establish it.
 """
 

@@ -21,7 +21,6 @@ The decoder is not retrained: it reads features in the teacher's space, which th
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,7 +28,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import adain, images, losses, precision, train, vgg
+from . import data, losses, runs, training, vgg
+from .batches import PairBatches
 
 #: VGG16's convolutions up to relu4_1, in order.
 LAYERS = vgg.TAPS[: vgg.TAPS.index("relu4_1") + 1]
@@ -181,15 +181,8 @@ class DistillRecipe:
     seed: int = 0
 
 
-def load_pictures(recipe: DistillRecipe, log=print) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    photos, _ = train.load_folder(recipe.photos, recipe.scale, log=log)
-    paintings = []
-    for path in adain.style_files(recipe.styles, recipe.holdout):
-        try:
-            paintings.append(np.round(images.load_image(path, size=recipe.scale)).astype(np.uint8))
-        except images.ImageError as error:
-            log(f"warning: skipping {error}")
-    return photos, paintings
+#: What a distillation's sessions may not change: its pictures, the student and how it was pruned.
+FIXED = ("photos", "styles", "holdout", "widths", "crop", "scale", "prune_images", "seed")
 
 
 def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compile="auto", log=print,
@@ -198,48 +191,35 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
 
     Pruning (least squares) is float32; the fine-tuning runs at ``precision_choice``
     (:func:`convert.precision.resolve`)."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    recipe_path = run_dir / "recipe.json"
-    train.check_resumable(run_dir, asdict(recipe),
-                          ("photos", "styles", "holdout", "widths", "crop", "scale", "prune_images", "seed"),
-                          "an encoder distillation", lambda saved: "prune_images" in saved)
-    train._atomic_write(recipe_path, lambda p: p.write_text(json.dumps(asdict(recipe), indent=2)))
-    keras.utils.set_random_seed(recipe.seed)
-    photos, paintings = load_pictures(recipe, log)
+    run_dir = training.open_run(run_dir, "distill", asdict(recipe), FIXED, recipe.seed)
+    photos, _ = data.load_folder(recipe.photos, recipe.scale, log=log)
+    paintings = data.load_paintings(recipe.styles, recipe.holdout, recipe.scale, log=log)
     log(f"{len(photos)} photos, {len(paintings)} paintings, {len(recipe.holdout)} held out")
-    data = adain.PairBatches(photos, paintings, recipe.prune_images // 2, recipe.crop, 1, recipe.seed + 1)
-    (content, style), _ = data[0]
+    (content, style), _ = PairBatches(photos, paintings, recipe.prune_images // 2, recipe.crop, 1, recipe.seed + 1)[0]
 
-    chosen = precision.resolve(precision_choice)
-    log(chosen.note)
-    with precision.scope(chosen):
-        encoder = student(recipe.widths)
-        trainer = DistillTrainer(encoder)
-    probe = np.zeros((1, 16, 16, 3), np.float32)
-    start = train.compile_and_restore(trainer, run_dir, recipe.learning_rate, jit_compile, (probe, probe), chosen)
-    if start == 0:
+    def fresh(trainer):
         log(f"pruning VGG16 to widths {recipe.widths} on {2 * len(content)} crops")
         pruned = prune(np.concatenate([content, style]), recipe.widths, seed=recipe.seed, log=log)
-        encoder.set_weights(pruned.get_weights())
-        train.save_checkpoint(run_dir, trainer, 0)
-    if start >= recipe.steps:
-        log(f"{run_dir}: already distilled to step {start}")
-        return start
-    log(f"{'resuming at' if start else 'fine-tuning from'} step {start} of {recipe.steps}")
-    batches = adain.PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start, recipe.seed, start)
-    monitor = train.Monitor(run_dir, [], [], recipe.steps, save_every, render_every=10 ** 9, log=log,
-                            time_limit=time_limit)
-    return train.fit_saving_on_interrupt(trainer, batches, monitor, run_dir, log)
+        trainer.encoder.set_weights(pruned.get_weights())
+        runs.save_checkpoint(run_dir, trainer, 0)
+
+    probe = np.zeros((1, 16, 16, 3), np.float32)
+    return training.session(
+        run_dir, lambda: DistillTrainer(student(recipe.widths)), steps=recipe.steps,
+        learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
+        precision_choice=precision_choice, fresh=fresh, log=log, done="distilled", begin="fine-tuning from",
+        batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,
+                                          recipe.seed, start),
+        monitor=lambda: training.Monitor(run_dir, recipe.steps, save_every, render_every=10 ** 9, log=log,
+                                         time_limit=time_limit))
 
 
 def load_run(run_dir) -> tuple[keras.Model, DistillRecipe, int]:
     """The student encoder of a distillation run at its latest checkpoint, with its recipe and step."""
-    run_dir = Path(run_dir)
-    saved, state = train.read_run(run_dir, "encoder distillation run")
+    saved, state = runs.load_run(run_dir, "distill")
     recipe = DistillRecipe(**saved)
     encoder = student(recipe.widths)
-    encoder.load_weights(run_dir / state["weights"])
+    encoder.load_weights(Path(run_dir) / state["weights"])
     return encoder, recipe, int(state["step"])
 
 

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import gatys, images, precision, vgg
+from . import adain, gatys, images, networks, precision, train, vgg
 from .losses import StyleObjective
 
 
@@ -150,7 +150,7 @@ def steps_to_match(trajectory: list[float], loss: float) -> int | None:
     return next((n for n, value in enumerate(trajectory, 1) if value <= loss * (1 + 1e-4)), None)
 
 
-# The quality targets of the project's issues: the gallery within 1.3x of Gatys-300, AdaIN within 1.8x.
+# The quality targets: the gallery network within 1.3x of Gatys-300's loss, AdaIN within 1.8x.
 TARGET_RATIOS = (1.3, 1.8)
 
 
@@ -179,7 +179,7 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
     None; 0 for none), from the cache where possible (and only from it if ``gatys_compute`` is
     False). The loss network and the references run at ``precision_choice``
     (:func:`convert.precision.resolve`; float32 by default, so that figures compare across machines:
-    in bfloat16 the style term of a step came out 1.4% to 2.2% lower, tests/test_precision.py).
+    in bfloat16 the style term of a step came out 1.4% to 2.2% lower).
     Returns a JSON-ready dict with per-pair
     figures and per-style and overall summaries.
     """
@@ -226,6 +226,49 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
     return {"size": size, "objective": objective.as_dict(), "gatys_steps": gatys_steps,
             "photos": [Path(p).name for p in photos], "styles": [Path(s).stem for s in styles],
             "pairs": pairs, "summary": summarise(pairs)}
+
+
+def evaluate_run(run_dir, kind: str, photos: list[Path], styles: list[Path], size: int | None = None,
+                 encoder_run=None, precision_choice: str = "float32", **options) -> dict:
+    """:func:`evaluate` a trained run folder (``kind`` "gallery" or "adain") on ``photos`` x ``styles``.
+
+    A gallery run paints each of its styles and is scored with its own objective; an AdaIN run paints
+    ``styles`` (the paintings it never trained on) with the encoder of ``encoder_run`` (None: VGG16)
+    and is scored with Gatys's Gram objective, so that its figures compare with the gallery's. ``size``
+    defaults to the run's training scale; ``options`` go to :func:`evaluate`. The results also name
+    the run, its step, the precision and the loss network's weights.
+    """
+    chosen = precision.resolve(precision_choice)
+    options.get("log", print)(chosen.note)
+    if kind == "adain":
+        with precision.scope(chosen):
+            decoder, recipe, step = adain.load_run(run_dir)
+            encode = adain.relu4_1_encoder(encoder_run) if encoder_run else None  # None: VGG16 itself
+        size = size or recipe.scale
+        stats = [adain.style_statistics(images.load_image(p, size=size)[None], encode) for p in styles]
+
+        def paint(photo, s):
+            return adain.stylize(decoder, photo, stats[s], encode=encode)
+
+        objective = StyleObjective()
+    else:
+        with precision.scope(chosen):
+            transformer, recipe, step = train.load_run(run_dir)
+        eye = np.eye(len(recipe.styles), dtype=np.float32)
+        size = size or recipe.scale
+
+        def paint(photo, s):
+            return networks.stylize(transformer, photo, eye[s])
+
+        objective = recipe.style_objective()
+    results = evaluate(paint, photos, [Path(s) for s in styles], size=size, objective=objective,
+                       precision_choice=chosen.name, **options)
+    results["run"] = {"folder": str(run_dir), "step": step}
+    if kind == "adain":
+        results["run"]["encoder"] = "vgg" if encoder_run is None else str(encoder_run)
+    results["precision"] = chosen.name
+    results["loss_network"] = {"weights": str(vgg.weights_path()), "digest": vgg.weights_digest()}
+    return results
 
 
 def summarise(pairs: list[dict]) -> dict:

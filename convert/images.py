@@ -371,6 +371,29 @@ def shrink(image, longer: int) -> np.ndarray:
     return np.asarray(im, np.float32)
 
 
+def fill(image, shape) -> np.ndarray:
+    """``image`` centre-cropped and scaled to fill ``shape`` (height, width), float32."""
+    h, w = shape
+    im = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+    scale = max(h / im.height, w / im.width)
+    im = im.resize((max(w, round(im.width * scale)), max(h, round(im.height * scale))), Image.BILINEAR)
+    left, top = (im.width - w) // 2, (im.height - h) // 2
+    return np.asarray(im.crop((left, top, left + w, top + h)), np.float32)
+
+
+def grid(rows: list[list[np.ndarray]], gap: int = 2) -> np.ndarray:
+    """Rows of images laid out on white, each in a cell the size of the largest, ``gap`` px apart."""
+    height = max(im.shape[0] for row in rows for im in row)
+    width = max(im.shape[1] for row in rows for im in row)
+    cols = max(len(r) for r in rows)
+    out = np.full((len(rows) * (height + gap) - gap, cols * (width + gap) - gap, 3), 255, np.float32)
+    for i, row in enumerate(rows):
+        for j, im in enumerate(row):
+            y, x = i * (height + gap), j * (width + gap)
+            out[y: y + im.shape[0], x: x + im.shape[1]] = im
+    return out
+
+
 def save_image(path, array) -> None:
     """Write an (H, W, 3) RGB array with values in [0, 255] (float or uint8) as an image.
 

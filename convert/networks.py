@@ -10,17 +10,17 @@ cheap to train on two CPU cores and to run in a browser:
   normalised channel. One training run teaches all styles; a new style costs a few kilobytes; and a
   weighted mix of style vectors interpolates between styles at run time.
 * Slim widths and small kernels: 3x3 convolutions (a 9x9 first layer is what overflows tfjs
-  WebGL's 8192 texture limit at 512 px, ../shared/notes/browser.md), nearest-neighbour upsampling
+  WebGL's 8192 texture limit at 512 px), nearest-neighbour upsampling
   followed by a convolution instead of transposed convolutions (Odena et al. 2016, "Deconvolution
   and Checkerboard Artifacts").
 
 The output is ``content + 127.5 * residual`` with the last convolution starting at zero, so the
-untrained network is the identity. A pilot here without such a path from input to output collapsed
-into one texture for every photo; starting from the photo keeps content in play from the first step
-(../shared/notes/python.md). The head is linear, unbounded while training and clipped to [0, 255]
-only when an image is made (:func:`stylize`, the exported graph): a 627-step pilot with a squashing
-head, ``255 * sigmoid(logit(content / 255) + residual)``, blew highlights out to white, since a
-pixel pushed into the sigmoid's flat tail gets almost no gradient to come back. Training instead
+untrained network is the identity: without such a path from input to output a network can
+collapse into one texture for every photo, and starting from the photo keeps content in play from
+the first step. The head is linear, unbounded while training and clipped to [0, 255] only when an
+image is made (:func:`stylize`, the exported graph): a squashing head such as
+``255 * sigmoid(logit(content / 255) + residual)`` blows highlights out to white, since a pixel
+pushed into the sigmoid's flat tail gets almost no gradient to come back. Training instead
 penalises values outside [0, 255] (:func:`out_of_range`).
 
 Inputs: ``content`` (batch, H, W, 3) RGB in [0, 255] and ``style`` (batch, n_styles) style weights
@@ -177,6 +177,11 @@ class ResidualOutput(layers.Layer):
     def call(self, inputs):
         content, residual = inputs
         return content + 127.5 * residual
+
+
+#: Weight of the :func:`out_of_range` penalty in every trainer's loss: the heads are linear and
+#: images are clipped only when made, so values beyond [0, 255] are penalised rather than saturated.
+RANGE_WEIGHT = 30.0
 
 
 def out_of_range(images):

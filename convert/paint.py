@@ -9,36 +9,44 @@ array, runs the arbitrary-style network (Huang & Belongie 2017), shrunk to 512 p
 ``strength`` is the blend towards the photo for the gallery and AdaIN's alpha for a picture (their
 eq. 14); ``preserve_color`` keeps the photo's colours (Gatys et al. 2017). Results are float32
 HxWx3 arrays in [0, 255], the photo's size.
+
+The networks, and TensorFlow with them, load on the first painting: run folders and styles are
+checked before that (:meth:`Painter.check`), so that a mistake is reported in a fraction of a second.
 """
 
 from __future__ import annotations
 
-import json
+import time
 from pathlib import Path
 
 import numpy as np
 
-from . import images
+from . import color, images, runs
+from .catalogue import PAINTINGS
 
-#: The committed runs a fresh clone paints with.
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+from .runs import CHECKPOINTS
 
 #: A style picture is shrunk to this longer side, never enlarged (as on the page).
 STYLE_SIZE = 512
 
 
 class PaintError(ValueError):
-    """A style, strength or run that cannot be painted with; the message says which and why."""
+    """A style, strength or run that cannot be painted with; the message says which and why.
+
+    ``option``: the :class:`Painter` argument at fault (``run``, ``adain_run``, ``encoder``), which
+    the message starts with, or None."""
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.option = option
 
 
 def gallery_ids(run: Path) -> list[str]:
     """The gallery ids of run ``run``'s styles, in its style vector's order."""
-    from .catalogue import PAINTINGS
-
-    recipe = Path(run) / "recipe.json"
-    if not recipe.exists():
-        raise PaintError(f"{run}: no training run here (recipe.json missing)")
-    return [PAINTINGS.get(Path(p).name, (Path(p).stem,))[0] for p in json.loads(recipe.read_text())["styles"]]
+    recipe = runs.read_recipe(run)
+    if recipe is None:
+        raise PaintError(f"run {run}: no training run here (recipe.json missing)", "run")
+    return [PAINTINGS.get(Path(p).name, (Path(p).stem,))[0] for p in recipe["styles"]]
 
 
 def encoder_run(value) -> Path | None:
@@ -46,9 +54,9 @@ def encoder_run(value) -> Path | None:
     if str(value) == "vgg":
         return None
     run = Path(value)
-    recipe = run / "recipe.json"
-    if not (run / "state.json").exists() or not recipe.exists() or "prune_images" not in json.loads(recipe.read_text()):
-        raise PaintError(f"encoder {value}: not 'vgg' and not an `adain-distill` run folder with a checkpoint")
+    if not runs.has_checkpoint(run) or runs.run_kind(run) != "distill":
+        raise PaintError(f"encoder {value}: not 'vgg' and not an `adain-distill` run folder with a checkpoint",
+                         "encoder")
     return run
 
 
@@ -68,17 +76,25 @@ class Painter:
         return ids.index(style) if style in ids else None
 
     def check(self, style) -> None:
-        """Raise PaintError now (before any photo is read) if ``style`` cannot be painted with."""
+        """Raise PaintError now (before any photo is read) if ``style`` cannot be painted with; a
+        style picture's file is read (ImageError if it cannot be)."""
         if self.style_index(style) is not None:
             return
         if isinstance(style, str) and not Path(style).suffix and not Path(style).exists():
             raise PaintError(f"unknown style {style!r}: not a gallery style of {self.run} and not a picture file")
+        if not isinstance(style, np.ndarray):
+            images.load_image(style, size=16)
+        self.check_adain()
+
+    def check_adain(self) -> None:
+        """Raise PaintError unless the AdaIN decoder run and the encoder can paint a picture style."""
         encoder_run(self.encoder)
-        recipe = self.adain_run / "recipe.json"
-        if not recipe.exists():
-            raise PaintError(f"{self.adain_run}: no AdaIN run here")
-        if "prune_images" in json.loads(recipe.read_text()):
-            raise PaintError(f"{self.adain_run} is an encoder run, not an AdaIN decoder")
+        kind = runs.run_kind(self.adain_run)
+        if kind == "distill":
+            raise PaintError(f"adain_run {self.adain_run} is an encoder run, not an AdaIN decoder: "
+                             "pass it as the encoder (--encoder)", "adain_run")
+        if kind != "adain":
+            raise PaintError(f"adain_run {self.adain_run}: no AdaIN run here", "adain_run")
 
     def style_statistics(self, style) -> dict:
         """AdaIN's statistics of a style picture (a path or an HxWx3 array in [0, 255])."""
@@ -98,8 +114,6 @@ class Painter:
 
         ``statistics``: :meth:`style_statistics` of the picture, when painting many photos with one.
         """
-        from . import color
-
         if not 0 <= strength <= 1:
             raise PaintError(f"strength must be between 0 and 1, got {strength:g}")
         image = np.asarray(image, np.float32)
@@ -118,6 +132,34 @@ class Painter:
             out = adain.stylize(dec, image, stats, alpha=strength, encode=encode)
         return color.preserve_color(image, out) if preserve_color else out
 
+    def paint_files(self, photos, outputs, style, strength: float = 1.0, preserve_color: bool = False,
+                    size: int | None = None, warn=print, wrote=print) -> int:
+        """Paint each readable photo of ``photos`` (shrunk to longer side ``size``, never enlarged) into
+        the file beside it in ``outputs``; returns how many were painted.
+
+        Call :meth:`check` first. Unreadable photos are skipped with ``warn(message)``; PaintError
+        when none can be read. ``wrote(message)`` reports each file written.
+        """
+        loaded = []
+        for photo, output in zip(photos, outputs):
+            try:
+                loaded.append((output, images.load_image(photo, size=size, enlarge=False)))
+            except images.ImageError as error:
+                warn(f"skipping: {error}")
+        if not loaded:
+            raise PaintError("no photo could be read")
+        if self.style_index(style) is None:
+            style = str(style) if not isinstance(style, np.ndarray) else style
+            statistics = self.style_statistics(style)  # once for all the photos
+        else:
+            statistics = None
+        for output, image in loaded:
+            started = time.perf_counter()
+            images.save_image(output, self.paint(image, style, strength, preserve_color, statistics))
+            h, w = image.shape[:2]
+            wrote(f"wrote {output} ({w}x{h}, {time.perf_counter() - started:.1f} s)")
+        return len(loaded)
+
     def _gallery_network(self):
         if self._gallery is None:
             from . import train
@@ -130,7 +172,7 @@ class Painter:
         if self._adain is None:
             from . import adain
 
-            self.check("picture.png")  # the AdaIN runs are usable
+            self.check_adain()
             dec, _, _ = adain.load_run(self.adain_run)
             self._adain = (dec, adain.relu4_1_encoder(encoder_run(self.encoder)))
         return self._adain

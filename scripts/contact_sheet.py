@@ -1,6 +1,6 @@
 """Contact sheet of a style network: validation photos (rows) x styles (columns), first column the photo.
 
-Usage: python scripts/contact_sheet.py --run checkpoints/gallery --photos ../shared/data/photos-val
+Usage: python scripts/contact_sheet.py --run checkpoints/gallery --photos $DEEPSTYLE_DATA/photos-val
            [--count 6] [--size 384] [--thumb 224] -o docs/gallery/contact-sheet.jpg
 The network runs at --size (the evaluation size); each cell is then shrunk to --thumb for the sheet.
 For an AdaIN run (--adain), the columns are the run's held-out styles.
@@ -37,10 +37,10 @@ def main(argv=None) -> int:
     photos = images.list_images(args.photos)[: args.count]
     rows = []
     if args.adain:
-        from convert import adain
+        from convert import adain, data
 
         dec, recipe, step = adain.load_run(args.run)
-        held = [p for p in adain.style_files(recipe.styles) if p.name in set(recipe.holdout)]
+        held = data.held_out_files(recipe.styles, recipe.holdout)
         styles = [images.load_image(p, size=args.size) for p in held]
         encode = adain.relu4_1_encoder(None if args.encoder == "vgg" else args.encoder)
         stats = [adain.style_statistics(s[None], encode) for s in styles]
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
             rows.append([shrink(photo, args.thumb)]
                         + [shrink(networks.stylize(net, photo, np.eye(n, dtype=np.float32)[s]), args.thumb)
                            for s in range(n)])
-    images.save_image(args.output, train._grid(rows, gap=4))
+    images.save_image(args.output, images.grid(rows, gap=4))
     print(f"wrote {args.output}: {len(photos)} photos x {len(rows[0]) - 1} styles, step {step}")
     return 0
 

@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from convert import adain, losses, train
+from convert import adain, losses, runs
 
 
 def test_adain_gives_content_the_style_statistics():
@@ -97,8 +97,8 @@ def test_train_resumes_and_holds_out(tmp_path, training_folders):
     assert adain.train_adain(recipe, run, log=lines.append) == 4
     # ... but other held-out paintings, or another decoder, are refused: never trained on quietly.
     recipe.holdout = ["other.png"]
-    with pytest.raises(train.RecipeMismatch, match="another holdout"):
+    with pytest.raises(runs.RecipeMismatch, match="another holdout"):
         adain.train_adain(recipe, run, log=lines.append)
     recipe.holdout, recipe.widths = ["held.png"], (8, 8, 4)
-    with pytest.raises(train.RecipeMismatch, match="another widths"):
+    with pytest.raises(runs.RecipeMismatch, match="another widths"):
         adain.train_adain(recipe, run, log=lines.append)

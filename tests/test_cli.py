@@ -295,7 +295,7 @@ def test_tiny_run_writes_image_summary_and_report(tmp_path, chelsea_and_stripes)
     assert report["output"] == "out.png"
     assert report["steps"] == 6
     assert report["preserve_color"] is False and report["init"] == "content"
-    from convert.cli import OBJECTIVE_DEFAULTS
+    from convert.options import OBJECTIVE_DEFAULTS
     from convert.losses import StyleObjective
 
     defaults = StyleObjective().as_dict()

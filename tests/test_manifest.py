@@ -114,7 +114,7 @@ def test_shipped_model_in_tfjs_matches_keras(shipped, chelsea_small, tmp_path):
 def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_small, stripes_style):
     from PIL import Image
 
-    from convert import train
+    from convert import publish, train
 
     styles = []
     for name, image in (("a_style.png", stripes_style), ("b_style.png", np.flipud(stripes_style))):
@@ -127,7 +127,7 @@ def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_sma
                           widths=(4, 8, 8), residual_blocks=1)
     train.train(recipe, tmp_path / "run", log=lambda *a: None, jit_compile=False)
     models = tmp_path / "models"
-    first = manifest.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
+    first = publish.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
                                         log=lambda *a: None)
     # What other exports wrote stays: a model after this one, and a style's AdaIN statistics.
     first["models"].append({**first["models"][0], "id": "other"})
@@ -137,7 +137,7 @@ def test_export_records_a_run_and_replaces_it_on_re_export(tmp_path, chelsea_sma
                   "sha256": hashlib.sha256(bytes(4096)).hexdigest()}
     first["styles"][0]["adain_statistics"] = statistics
     (models / "manifest.json").write_text(json.dumps(first))
-    result = manifest.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
+    result = publish.export_multi_style(tmp_path / "run", models, "tiny", "float16", chelsea_small, "chelsea",
                                          log=lambda *a: None)
     assert [m["id"] for m in result["models"]] == ["tiny", "other"]
     assert result["styles"][0]["adain_statistics"] == statistics and "adain_statistics" not in result["styles"][1]

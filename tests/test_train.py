@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convert import runs, training as skeleton
 from convert import train as training
 from convert.train import Recipe
 
@@ -94,7 +95,7 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path, folders):
     trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
     trainer((np.zeros((1, 16, 16, 3), np.float32), np.eye(2, dtype=np.float32)[:1]))
     trainer.optimizer.build(trainer.trainable_variables)
-    assert training.load_checkpoint(run, trainer) == 3
+    assert runs.load_checkpoint(run, trainer) == 3
     assert int(np.asarray(trainer.optimizer.iterations)) == 3
     import h5py
 
@@ -151,7 +152,7 @@ def test_recipe_change_is_refused(tmp_path, folders):
     (run / "state.json").write_text(json.dumps({"step": 2, "weights": "w", "optimizer": "o"}))
     (run / "recipe.json").write_text(json.dumps({**json.loads(json.dumps(recipe(photos, styles, 4).__dict__, default=list)),
                                                  "widths": [8, 8, 8]}))
-    with pytest.raises(training.RecipeMismatch, match="another widths"):
+    with pytest.raises(runs.RecipeMismatch, match="another widths"):
         training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
 
 
@@ -165,15 +166,15 @@ def test_resume_compares_data_by_name_and_kind(tmp_path, folders):
     there = {**here, "photos": "/gpu/data/photos", "styles": [f"/gpu/data/styles/{Path(s).name}" for s in styles]}
     (run / "recipe.json").write_text(json.dumps(there))
     keys = ("photos", "styles", "widths")
-    training.check_resumable(run, here, keys, "a fast style network", lambda saved: "residual_blocks" in saved)
-    with pytest.raises(training.RecipeMismatch, match="another styles"):
-        training.check_resumable(run, {**here, "styles": styles[::-1]}, keys, "a fast style network")
-    with pytest.raises(training.RecipeMismatch, match="another photos"):
-        training.check_resumable(run, {**here, "photos": str(tmp_path / "holiday")}, keys, "a fast style network")
-    with pytest.raises(training.RecipeMismatch, match="not an AdaIN decoder"):
-        training.check_resumable(run, here, keys, "an AdaIN decoder", lambda saved: "holdout" in saved)
+    runs.check_resumable(run, here, keys, "gallery")
+    with pytest.raises(runs.RecipeMismatch, match="another styles"):
+        runs.check_resumable(run, {**here, "styles": styles[::-1]}, keys, "gallery")
+    with pytest.raises(runs.RecipeMismatch, match="another photos"):
+        runs.check_resumable(run, {**here, "photos": str(tmp_path / "holiday")}, keys, "gallery")
+    with pytest.raises(runs.RecipeMismatch, match="not an AdaIN decoder"):
+        runs.check_resumable(run, here, keys, "adain")
     (run / "state.json").unlink()  # no checkpoint yet: nothing to continue, nothing to refuse
-    training.check_resumable(run, {**here, "widths": [1, 1, 1]}, keys, "a fast style network")
+    runs.check_resumable(run, {**here, "widths": [1, 1, 1]}, keys, "gallery")
 
 
 def test_checkpoint_without_its_recipe_is_refused(tmp_path, folders):
@@ -181,7 +182,7 @@ def test_checkpoint_without_its_recipe_is_refused(tmp_path, folders):
     run = tmp_path / "run"
     run.mkdir()
     (run / "state.json").write_text(json.dumps({"step": 2, "weights": "w", "optimizer": "o"}))
-    with pytest.raises(training.RecipeMismatch, match="no recipe.json"):
+    with pytest.raises(runs.RecipeMismatch, match="no recipe.json"):
         training.train(recipe(photos, styles, 4), run, jit_compile=False, log=lambda m: None)
 
 
@@ -229,7 +230,7 @@ def test_fit_sees_the_ramp_from_zero():
     data = training.CropBatches(photos, 2, batch=2, crop=32, batches=4, seed=0, first_step=0, ramp_steps=4)
     probe = Probe()
     probe.compile(optimizer="sgd", run_eagerly=True)
-    training.fit(probe, data, [keras.callbacks.LambdaCallback(
+    skeleton.fit(probe, data, [keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: seen.append(round(float(logs["loss"]), 4)))], verbose=0)
     # Keras reports the running mean of the loss: ramps 0, .25, .5, .75 give means 0, .125, .25, .375.
     assert seen == [0.0, 0.125, 0.25, 0.375]
