@@ -1,6 +1,6 @@
 """Benchmark: the arbitrary-style network (AdaIN) against the shipped gallery network, 512 x 512.
 
-Issue target: a 512 x 512 AdaIN stylisation within 3x the time of a shipped fast network on the same
+Target: a 512 x 512 AdaIN stylisation within 3x the time of a shipped fast network on the same
 backend. Both are timed through the engine's public calls (``stylize``, ``stylizeAdain``; the engine in
 Node on tfjs wasm, scripts/bench_adain.mjs), on the same picture (scikit-image's astronaut), in
 alternating runs after a warm-up; the figure is the ratio of medians. AdaIN is timed with the

@@ -1,13 +1,13 @@
 """Benchmark in Chromium: the shipped gallery model against a Johnson-size reference, same backend,
-same page, alternating runs (issue 3 asks for the Node figure and, once the site exists, Chromium's).
+same page, alternating runs (the Node figure is scripts/bench_tfjs.mjs's; this one is the browser's).
 
 Exports the reference network (random weights: speed does not depend on them) as a uint8 graph model
 next to a copy of the shipped models/gallery, writes a page that loads TensorFlow.js from
 node_modules, serves the folder on localhost and has headless Chromium (scripts/bench_chromium.mjs)
 time both at 512 x 512 (the full graph: padding, network, clip) and the live loop's frame step at
 320 x 240, and the arbitrary-style network (shipped encoder, AdaIN, shipped decoder) against the
-gallery network at 512 x 512 (issue 5). WASM only: Chromium's WebGL here is SwiftShader, software, 40x slower than WASM and no
-guide to a GPU (../shared/notes/browser.md). Writes docs/bench/chromium.json.
+gallery network at 512 x 512. WASM only: Chromium's WebGL on a machine without a GPU is SwiftShader,
+software, 40x slower than WASM and no guide to a GPU. Writes docs/bench/chromium.json.
 
     .venv/bin/python scripts/bench_chromium.py [--runs 5]
 """
@@ -73,7 +73,7 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>bench</title>
         all_ms: { shipped: times.shipped.map(Math.round), reference: times.reference.map(Math.round) },
       };
     }
-    // Issue 5: the arbitrary-style network (shipped encoder, AdaIN with fixed statistics, shipped decoder)
+    // The arbitrary-style network (shipped encoder, AdaIN with fixed statistics, shipped decoder)
     // against the shipped gallery network, 512 x 512, alternating.
     const encoder = await tf.loadGraphModel('adain-encoder/model.json');
     const decoder = await tf.loadGraphModel('adain-decoder/model.json');

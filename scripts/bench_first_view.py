@@ -3,7 +3,7 @@ with each file's size raw and gzipped (level 9, as GitHub Pages and most static 
 
 Builds web/ (BASE=/deep-style/), serves it with `vite preview`, opens it in headless Chromium
 (web/e2e/browser.mjs), clicks the first sample photo and waits for the painting. Writes
-docs/bench/first_view.json. The target (issue 4) is at most 2 MB transferred with gzip.
+docs/bench/first_view.json. The target is at most 2 MB transferred with gzip.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ committed runs again.
 * ``gallery.tar.gz`` replaces ``checkpoints/gallery``, ``adain-w<W>.tar.gz`` (``--adain W``, default
   the one there is) replaces ``checkpoints/adain``: the newest checkpoint (weights, optimiser state,
   state.json), the recipe and the whole log. The recipe's data paths are moved from the GPU
-  machine's packed copy back to ``--data-here`` (default ../shared/data), so the run resumes and
+  machine's packed copy back to ``--data-here`` (default $DEEPSTYLE_DATA), so the run resumes and
   evaluates here; older checkpoint files are removed. A run that is not past the committed step is
   refused (a session that started afresh would otherwise replace a longer run) unless --force.
 * The session's first and last renders (at most 1,600 px wide) and the log go to
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shutil
 import sys
 import tarfile
@@ -110,7 +111,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path, help="the OUTDIR that scripts/gpu_train.sh wrote")
     parser.add_argument("--adain", help="style weight W of the adain-w<W> run to keep (default: the only one)")
-    parser.add_argument("--data-here", default="../shared/data", help="where the data lie here (default ../shared/data)")
+    parser.add_argument("--data-here", default=os.environ.get("DEEPSTYLE_DATA"),
+                        help="the data folder here, as the recipes should name it (default $DEEPSTYLE_DATA)")
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
@@ -119,6 +121,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.outdir.is_dir():
         parser.error(f"{args.outdir}: no such folder")
+    if args.data_here is None:
+        parser.error("no data folder: pass --data-here DATA or set DEEPSTYLE_DATA to the folder holding photos/ "
+                     "and styles/ here")
     with tempfile.TemporaryDirectory() as scratch:
         args.outdir = joined(args.outdir, Path(scratch))
         return _import(parser, args)

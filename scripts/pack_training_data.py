@@ -17,12 +17,15 @@ them up and fails if one is not):
   training would use), JPEG at QUALITY, at most --max-photos photos; and photos-val/, the first
   --val-photos validation photos byte-for-byte (the renders use a few).
 
-Usage: python scripts/pack_training_data.py [--data ../shared/data] [--out .gpudata] [--fixed-out .gpufixed]
+Usage: python scripts/pack_training_data.py [--data DATA] [--out .gpudata] [--fixed-out .gpufixed]
+
+DATA (default $DEEPSTYLE_DATA) is the folder holding photos/, paintings/, photos-val/ and styles/.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -72,7 +75,8 @@ def tracked_bytes() -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--data", type=Path, default=os.environ.get("DEEPSTYLE_DATA"),
+                        help="the data folder: photos/, paintings/, photos-val/, styles/ (default $DEEPSTYLE_DATA)")
     parser.add_argument("--out", type=Path, default=Path(".gpudata"))
     parser.add_argument("--fixed-out", type=Path, default=Path(".gpufixed"))
     parser.add_argument("--wheels", type=Path, default=Path(".whl"), help="carried with the first part")
@@ -81,6 +85,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-photos", type=int, default=1100)
     parser.add_argument("--val-photos", type=int, default=4)
     args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("no data folder: pass --data DATA or set DEEPSTYLE_DATA to the folder holding photos/ and styles/")
+    args.data = Path(args.data)
     out, fixed = args.out, args.fixed_out
     n = shrink_folder(args.data / "photos", out / "photos", args.scale, args.quality, args.max_photos)
     m = shrink_folder(args.data / "paintings", out / "paintings", args.scale, args.quality, None)

@@ -30,6 +30,12 @@ def pack_run(outdir: Path, name: str, step: int, recipe: dict, renders: list[int
         tar.add(run, arcname=name)
 
 
+@pytest.fixture(autouse=True)
+def data_here(monkeypatch):
+    """The data folder the imported recipes name, as on the machine the committed runs train on."""
+    monkeypatch.setenv("DEEPSTYLE_DATA", "../shared/data")
+
+
 def test_import_moves_runs_home(tmp_path):
     out, checkpoints, docs = tmp_path / "out", tmp_path / "checkpoints", tmp_path / "docs"
     out.mkdir()
