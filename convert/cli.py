@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import data, images, runs
 from .options import PROG, build_parser
+from .paint import Painter, PaintError, encoder_run
 from .runs import CHECKPOINTS
 
 
@@ -39,19 +40,16 @@ def _checkpointed(run: Path) -> str | None:
 
 
 def _encoder_run(value: str) -> Path | None:
-    from .paint import PaintError, encoder_run
-
     try:
         return encoder_run(value)
     except PaintError as error:
         raise _usage(error) from None
 
 
-def _usage(error) -> UsageError:
-    """A :class:`convert.paint.PaintError` as the command line says it: the option it names spelt as one."""
-    option = getattr(error, "option", None)
-    if option:
-        return UsageError("--" + str(error).replace(option, option.replace("_", "-"), 1))
+def _usage(error: PaintError) -> UsageError:
+    """A PaintError as the command line says it: the Painter argument it starts with spelt as the option."""
+    if error.option:
+        return UsageError("--" + str(error).replace(error.option, error.option.replace("_", "-"), 1))
     return UsageError(str(error))
 
 
@@ -303,8 +301,6 @@ def run_stylize(args) -> int:
     else:
         images.check_output_path(args.output)
         outputs = [args.output]
-
-    from .paint import Painter, PaintError
 
     painter = Painter(args.run, args.adain_run, args.encoder)
     try:

@@ -27,7 +27,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import precision, runs
+from . import images, precision, runs
 
 
 def open_run(run_dir, kind: str, recipe: dict, keys: tuple[str, ...], seed: int) -> Path:
@@ -101,8 +101,6 @@ class Monitor(keras.callbacks.Callback):
 
     def save_render(self, step: int, grid: np.ndarray) -> Path:
         """``grid`` as renders/step-NNNNNNN.jpg; returns its path."""
-        from . import images
-
         renders = self.run_dir / "renders"
         renders.mkdir(parents=True, exist_ok=True)
         path = renders / f"step-{step:07d}.jpg"
