@@ -13,7 +13,8 @@ import type { StyleEntry } from './manifest';
 import { fetchVerified, ModelLoadError, type StyleModel } from './models';
 import { pooledMoments, type Moments } from './statistics';
 import { cropTo, minSide, padMaskToAtLeast, padToAtLeast } from './shape';
-import { defaultTile, paintTiled, rgbFromRgba, tileTensor, type RGBAImage, type Survey, type StylizeOptions } from './stylize';
+import { rgbFromRgba, tileTensor, type RGBAImage } from './pixels';
+import { defaultTile, paintTiled, type Survey, type StylizeOptions } from './stylize';
 
 /** Channel means and standard deviations of a style's relu4_1 features. */
 export interface StyleStatistics {

@@ -1,20 +1,22 @@
-/** Deep Style's JavaScript API: load the manifest and models, pick a backend, stylise images. */
-export { abandonBackend, backendOrder, ContextLostError, currentBackend, initBackend, isContextLost, lastLossCause, lossOr, memoryUse, PREFERENCE, readValues, recoverBackend, takeValues } from './backend';
+/**
+ * Deep Style's JavaScript API. createStylizer() loads a manifest of networks and paints pictures
+ * with them; LiveLoop and stylizeVideo paint video with one of its frame painters.
+ *
+ *   const stylizer = await createStylizer('models/manifest.json');
+ *   const painting = await stylizer.paint(imageData, { style: 'udnie', strength: 0.8 });
+ *   stylizer.dispose();
+ */
+export { createStylizer } from './stylizer';
+export type { FrameOptions, PaintOptions, Style, Stylizer, StylizerOptions } from './stylizer';
+export { isAbort, MAX_SIDE } from './stylize';
+export type { RGBAImage } from './pixels';
+export { memoryUse } from './backend';
 export type { BackendName, BackendOptions } from './backend';
-export { preserveColor, preservePixel } from './color';
-export { ManifestError, parseManifest, styleVector } from './manifest';
-export type { Manifest, ModelEntry, ModelFile, StyleEntry } from './manifest';
-export { fetchVerified, loadManifest, loadModel, ModelLoadError, sha256Hex } from './models';
-export type { Progress, StyleModel } from './models';
-export { isAbort, isResourceError, MAX_SIDE, MIN_TILE, paintTensor, selfTest, stylize } from './stylize';
-export type { RGBAImage, StylizeOptions, Survey } from './stylize';
-export { findNormLayers, PooledMoments } from './statistics';
-export type { Moments, NormLayer } from './statistics';
-export { fitSize, planTiles, TileBlender, tileCores, tileWeights } from './tiles';
-export type { Tile } from './tiles';
-export { adainTensor, loadStyleStatistics, mixStatistics, styleStatistics, stylizeAdain } from './adain';
-export type { AdainModels, AdainOptions, StyleStatistics } from './adain';
-export { adaptSide, LiveLoop } from './live';
+export { fitSize } from './tiles';
+export { ManifestError, parseManifest } from './manifest';
+export type { Manifest, ModelEntry, StyleEntry } from './manifest';
+export { ModelLoadError } from './models';
+export { LiveLoop } from './live';
 export type { FramePainter, LiveOptions, LiveStats } from './live';
-export { PAINTER_WAIT_MS, painterWithin, STEADY_KEEP, STEADY_MOTION, steadyFrame, stylizeVideo, VideoError } from './video';
+export { stylizeVideo, VideoError } from './video';
 export type { VideoOptions, VideoResult } from './video';

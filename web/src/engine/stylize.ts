@@ -17,13 +17,9 @@ import type { StyleModel } from './models';
 import { cropTo, minSide, padToAtLeast } from './shape';
 import { normFeeds, pooledMoments, type Moments } from './statistics';
 import { planTiles, TileBlender, tileCores, type Tile } from './tiles';
+import { rgbaFromRgb, rgbFromRgba, tileTensor, type RGBAImage } from './pixels';
 
-/** RGBA pixels, as in ImageData (which satisfies it). */
-export interface RGBAImage {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-}
+export type { RGBAImage } from './pixels';
 
 export interface StylizeOptions {
   /** 0 = the photo, 1 = the network's output (default 1). */
@@ -74,21 +70,6 @@ export function isResourceError(error: unknown): boolean {
   const message = String((error as Error)?.message ?? error);
   return /texture size|greater than WebGL maximum|out of memory|OUT_OF_MEMORY|Array buffer allocation failed|Aborted\(OOM\)|Cannot allocate/i
     .test(message);
-}
-
-/** RGB floats of a region of an RGBA image (the whole image by default). */
-export function rgbFromRgba(image: RGBAImage, x = 0, y = 0, w = image.width, h = image.height): Float32Array {
-  const out = new Float32Array(w * h * 3);
-  for (let j = 0; j < h; j++) {
-    for (let i = 0; i < w; i++) {
-      const s = 4 * ((y + j) * image.width + x + i);
-      const d = 3 * (j * w + i);
-      out[d] = image.data[s];
-      out[d + 1] = image.data[s + 1];
-      out[d + 2] = image.data[s + 2];
-    }
-  }
-  return out;
 }
 
 /**
@@ -149,11 +130,6 @@ export async function selfTest(model: StyleModel, style: Float32Array, timeoutMs
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A region of an image as a [1, h, w, 3] tensor in 0-255. */
-export function tileTensor(image: RGBAImage, t: Tile): tf.Tensor4D {
-  return tf.tensor4d(rgbFromRgba(image, t.x, t.y, t.width, t.height), [1, t.height, t.width, 3]);
 }
 
 /**
@@ -241,16 +217,4 @@ export function nextTask(): Promise<void> {
     };
     channel.port2.postMessage(null);
   });
-}
-
-/** An opaque RGBA image from RGB floats in 0-255, rounded. */
-export function rgbaFromRgb(rgb: Float32Array, width: number, height: number): RGBAImage {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    data[4 * p] = Math.round(rgb[3 * p]);
-    data[4 * p + 1] = Math.round(rgb[3 * p + 1]);
-    data[4 * p + 2] = Math.round(rgb[3 * p + 2]);
-    data[4 * p + 3] = 255;
-  }
-  return { data, width, height };
 }

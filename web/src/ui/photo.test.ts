@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fitSize, sniff } from './photo';
 import { headerSize, readPhoto } from './photo';
 
 const bytes = (...parts: (number[] | string)[]) =>
@@ -31,5 +32,21 @@ describe('sizes from headers', () => {
     const png = bytes([0x89], 'PNG\r\n\x1a\n', be32(13), 'IHDR', be32(40000), be32(40000), [1, 0, 0, 0, 0]);
     const file = Object.assign(new Blob([png]), { name: 'vast.png' });
     await expect(readPhoto(file)).rejects.toThrow('"vast.png" is too large (40000 x 40000, 1600 megapixels; the limit is 50)');
+  });
+});
+
+describe('photo input', () => {
+  it('recognises formats by their first bytes', () => {
+    const bytes = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));
+    expect(sniff(new Uint8Array([0xff, 0xd8, 0xff]))).toBe('jpeg');
+    expect(sniff(new Uint8Array([0x89, 0x50, 0x4e, 0x47]))).toBe('png');
+    expect(sniff(bytes('\0\0\0\x18ftypheic'))).toBe('heic');
+    expect(sniff(bytes('<?xml version="1.0"?><svg>'))).toBe('svg');
+    expect(sniff(bytes('%PDF-1.7'))).toBe('pdf');
+    expect(sniff(bytes('hello'))).toBe('unknown');
+  });
+  it('fits without enlarging', () => {
+    expect(fitSize(4000, 3000, 1024)).toEqual({ width: 1024, height: 768 });
+    expect(fitSize(300, 200, 1024)).toEqual({ width: 300, height: 200 });
   });
 });

@@ -105,4 +105,4 @@ export async function readPhoto(file: Blob & { name?: string }): Promise<ImageBi
   return bitmap;
 }
 
-export { fitSize } from '../engine/tiles';
+export { fitSize } from '../engine';

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composite, halfMask, invertMask, maskFromPixels, maskPixels, presetMask } from './region';
-
-const image = (width: number, height: number, value: number) =>
-  ({ data: new Uint8ClampedArray(4 * width * height).fill(value), width, height });
+import { halfMask, invertMask, maskFromPixels, maskPixels, presetMask } from './region';
 
 describe('regions', () => {
   it('a half is 1 on its side, 0 on the other, with a soft seam across the middle', () => {
@@ -47,11 +44,5 @@ describe('regions', () => {
     const mask = halfMask('top', 20, 20, 0.5);
     const back = maskFromPixels(maskPixels(mask));
     for (let p = 0; p < mask.length; p++) expect(Math.abs(back[p] - mask[p])).toBeLessThanOrEqual(0.5 / 255 + 1e-7);
-  });
-
-  it('compositing takes the first image outside the region and the second inside it', () => {
-    const out = composite(image(4, 1, 0), image(4, 1, 200), new Float32Array([0, 0.25, 1, 0]));
-    expect(Array.from(out.data.filter((_, i) => i % 4 === 0))).toEqual([0, 50, 200, 0]);
-    expect(out.data[3]).toBe(255);
   });
 });

@@ -4,20 +4,7 @@
  * a mask, one value in [0, 1] per pixel; it is painted with the pointer or taken from a preset, which
  * is what a keyboard can reach. Pure functions, no DOM.
  */
-import type { RGBAImage } from '../engine';
-
 export type Half = 'left' | 'right' | 'top' | 'bottom';
-
-/** `a` where the mask is 0, `b` where it is 1, mixed in between. */
-export function composite(a: RGBAImage, b: RGBAImage, mask: Float32Array): RGBAImage {
-  const data = new Uint8ClampedArray(a.data.length);
-  for (let p = 0; p < mask.length; p++) {
-    const m = mask[p];
-    for (let k = 0; k < 3; k++) data[4 * p + k] = a.data[4 * p + k] * (1 - m) + b.data[4 * p + k] * m;
-    data[4 * p + 3] = 255;
-  }
-  return { data, width: a.width, height: a.height };
-}
 
 /**
  * One half of a width x height picture, with a soft seam: the mask rises from 0 to 1 over `feather`
