@@ -136,6 +136,20 @@ def test_upload_stylize_download(site, tmp_path, photo_and_expected, query):
     assert report["statuses"][-1]["text"].startswith("Done: the 1080 × 1080 square"), report["statuses"]
 
 
+def test_the_example_page_paints_through_the_public_engine_api(site, tmp_path, photo_and_expected):
+    """web/examples/minimal.html: createStylizer and one paint(), as another site would use the engine."""
+    path, photo, _ = photo_and_expected
+    expected = python_painting(photo, "starry-night")  # the first style, which the example's list starts at
+    report, out = run_scenario(site, tmp_path, {"page": "examples/minimal.html", "query": "?backend=webgl", "steps": [
+        {"upload": str(path)}, {"await": "done"}, {"save": "out"},
+    ]})
+    assert report["statuses"][-1]["text"] == "Done: 94 × 64 in the style of The Starry Night, Vincent van Gogh.", report["statuses"]
+    got = saved_pixels(out, "out")
+    diff = np.abs(got - expected)
+    print(f"example page vs Python model, mean abs {diff.mean():.2f}, max {diff.max():.0f} (0-255)")
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+
+
 def test_the_square_download_is_the_photos_centre_painted_at_1080(site, tmp_path):
     """A 1200 x 1080 photo: painted at 512 px on screen, its square is the centre 1080 x 1080 of the
     photo painted at full size (equal to Python's network on those pixels); painted at full size on

@@ -115,7 +115,11 @@ export default defineConfig({
       },
     }),
   ],
-  build: { outDir: resolve(__dirname, 'dist'), emptyOutDir: true, chunkSizeWarningLimit: 2500 },
+  build: {
+    outDir: resolve(__dirname, 'dist'), emptyOutDir: true, chunkSizeWarningLimit: 2500,
+    // the page, and the smallest page built on the engine's public API (examples/minimal.html)
+    rollupOptions: { input: { main: resolve(__dirname, 'index.html'), minimal: resolve(__dirname, 'examples/minimal.html') } },
+  },
   preview: { host: '127.0.0.1', strictPort: true },
   test: { root: __dirname, include: ['src/**/*.test.ts'], environment: 'node' },
 } as any);

@@ -3,7 +3,7 @@
 // writes the inputs and the Python model's expected outputs, runs this and asserts.
 //
 // Usage: node web/e2e/browser.mjs URL SCENARIO.json OUT_DIR
-// SCENARIO: {"query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "block": [GLOB, ...], "viewport": {...}, "flags": [CHROMIUM_FLAG, ...],
+// SCENARIO: {"page": "examples/minimal.html", "query": "?backend=webgl", "init": [JS, ...], "corrupt": [GLOB, ...], "block": [GLOB, ...], "viewport": {...}, "flags": [CHROMIUM_FLAG, ...],
 //            "steps": [{"upload": FILE} | {"style": ID} | {"await": "done"|"error"|"settled"} | {"wait": MS}
 //            | {"save": NAME} | {"download": NAME} | {"square": NAME} | {"screenshot": NAME}
 //            | {"eval": JS_FUNCTION, "as": KEY} | ... (see below)]}
@@ -55,7 +55,7 @@ try {
       await route.fulfill({ response, body });
     });
   }
-  await page.goto(url + (scenario.query || ''));
+  await page.goto(url + (scenario.page || '') + (scenario.query || '')); // "page": a path under the site, e.g. examples/minimal.html
   await page.waitForSelector('.style', { timeout: 120_000 });
   const status = () => page.textContent('[data-testid=status]', { timeout: 300_000 }); // the page may be busy painting
   const seq = async () => Number(await page.getAttribute('[data-testid=status]', 'data-seq'));
