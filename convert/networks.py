@@ -39,7 +39,7 @@ from keras import layers, ops
 #: 126 k for Johnson et al.'s 32/64/128 channels, 5 blocks and 9x9 end convolutions. In TensorFlow.js
 #: (wasm, 512 px, Node) it ran 6.2x faster than that network. A strided first convolution
 #: (``stem_stride=2``) cuts the work to 6.9 k multiply-adds per pixel, an option for slow devices,
-#: at the price of every pixel's style coming from a half-resolution signal (scripts/bench_networks.py).
+#: at the price of every pixel's style coming from a half-resolution signal (scripts/bench/bench_networks.py).
 DEFAULT_WIDTHS = (16, 32, 64)
 DEFAULT_RESIDUAL_BLOCKS = 3
 DEFAULT_STEM_STRIDE = 1

@@ -62,7 +62,7 @@ def load_weights() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Read the 13 conv layers' (kernel, bias) as float32, keyed by tap name.
 
     From the HED weights file, or from a ``.npz`` holding ``relu1_1/kernel``, ``relu1_1/bias``, ...
-    (``scripts/pack_training_data.py`` writes one rounded to float16 for a remote GPU machine); such
+    (``scripts/gpu/pack_training_data.py`` writes one rounded to float16 for a remote GPU machine); such
     a file may stop early, at the deepest tap its users need.
     """
     path = weights_path()

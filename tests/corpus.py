@@ -2,7 +2,7 @@
 
 Each case says what the page and the command line must do with it: paint it (``"ok"``), or refuse it
 with a message containing a keyword. tests/test_site.py sends every file through the page,
-tests/test_cli.py through ``deepstyle stylize``; scripts/bad_inputs_table.py writes the README table.
+tests/test_cli.py through ``deepstyle stylize``; scripts/figures/bad_inputs_table.py writes the README table.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def make_corpus(folder) -> list[tuple[Case, Path]]:
 
 def record(where: str, seen: dict) -> None:
     """Keep what a corpus test saw (``where``: "page" or "cli") in the JSON file named by
-    DEEPSTYLE_RECORD_BAD_INPUTS, for scripts/bad_inputs_table.py; nothing when it is not set."""
+    DEEPSTYLE_RECORD_BAD_INPUTS, for scripts/figures/bad_inputs_table.py; nothing when it is not set."""
     name = os.environ.get("DEEPSTYLE_RECORD_BAD_INPUTS")
     if not name:
         return

@@ -1,4 +1,4 @@
-"""scripts/gpu_import.py: a GPU session's archives become the committed runs again."""
+"""scripts/gpu/gpu_import.py: a GPU session's archives become the committed runs again."""
 
 import importlib.util
 import json
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("gpu_import", ROOT / "scripts" / "gpu_import.py")
+spec = importlib.util.spec_from_file_location("gpu_import", ROOT / "scripts" / "gpu" / "gpu_import.py")
 gpu_import = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gpu_import)
 
@@ -57,7 +57,7 @@ def test_import_moves_runs_home(tmp_path):
     recipe = json.loads((gallery / "recipe.json").read_text())
     assert recipe == {"photos": "../shared/data/photos", "styles": ["../shared/data/styles/a.jpg"], "crop": 256}
     renders = docs / "training" / "gallery-gpu-2026-12-01"
-    assert sorted(p.name for p in renders.iterdir()) == ["log.jsonl", "step-0000150.jpg", "step-0000300.jpg"]
+    assert sorted(p.name for p in renders.iterdir()) == ["step-0000150.jpg", "step-0000300.jpg"]  # the log stays the run's
     with Image.open(renders / "step-0000300.jpg") as im:  # shrunk: the repository travels to the GPU
         assert im.size == (gpu_import.RENDER_WIDTH, 20)
     with Image.open(renders / "step-0000150.jpg") as im:
@@ -143,7 +143,7 @@ def test_gatys_references_merge_keeps_what_the_output_had(tmp_path):
     out.write_text(json.dumps({"kept": {"x": 1}}))
     a.write_text(json.dumps({"a": {"x": 2}}))
     b.write_text(json.dumps({"b": {"x": 3}, "kept": {"x": 1}}))
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gatys_references.py"), "--merge", str(out), str(a),
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu" / "gatys_references.py"), "--merge", str(out), str(a),
                            str(b)], capture_output=True, text=True, check=True)
     assert "3 references, 2 new" in done.stdout
     assert json.loads(out.read_text()) == {"a": {"x": 2}, "b": {"x": 3}, "kept": {"x": 1}}

@@ -1,4 +1,4 @@
-"""scripts/training_throughput.py: a session's speed from its run folder's log."""
+"""scripts/gpu/training_throughput.py: a session's speed from its run folder's log."""
 
 import importlib.util
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("training_throughput", ROOT / "scripts" / "training_throughput.py")
+spec = importlib.util.spec_from_file_location("training_throughput", ROOT / "scripts" / "gpu" / "training_throughput.py")
 throughput = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(throughput)
 

@@ -55,7 +55,7 @@ export const MIN_TILE = 128;
  * The largest side painted in one pass unless told otherwise. On a GPU a pass is bounded by the texture
  * that WebGL unrolls its convolutions into, so `gpu` (1024 px for the gallery network). On WASM only memory
  * bounds it, while every tile costs extra passes to measure the whole picture's statistics (about 4.5
- * passes' worth for the gallery network; scripts/bench_tiling.py), so there one pass is the cheapest
+ * passes' worth for the gallery network; scripts/bench/bench_tiling.py), so there one pass is the cheapest
  * way up to `wasm`: a 1080 px square painted in one pass instead of 4 tiles x 12 passes.
  */
 export function defaultTile(gpu: number, wasm: number): number {

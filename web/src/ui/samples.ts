@@ -1,4 +1,4 @@
-/** Photos to try without uploading: images that ship in PyPI packages (scripts/samples.py copies them). */
+/** Photos to try without uploading: images that ship in PyPI packages (scripts/figures/samples.py copies them). */
 export const SAMPLES = [
   { file: 'chelsea.jpg', label: 'Chelsea the cat', credit: "scikit-image's chelsea (Stefan van der Walt, CC0)" },
   { file: 'astronaut.jpg', label: 'Astronaut', credit: "scikit-image's astronaut (Eileen Collins, NASA, public domain)" },

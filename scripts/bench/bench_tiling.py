@@ -1,5 +1,5 @@
 """Benchmark: what whole-image instance-norm statistics cost when a large picture is painted in tiles,
-and what they buy, in the engine itself (web/src/engine, tfjs wasm in Node: scripts/bench_tiling.mjs).
+and what they buy, in the engine itself (web/src/engine, tfjs wasm in Node: scripts/bench/bench_tiling.mjs).
 
 For the gallery network (2048 x 1536 in 1024 px tiles) and the arbitrary-style network (1024 x 768
 in 512 px tiles), one picture (scikit-image's astronaut, resized) is painted three ways: in one pass
@@ -8,7 +8,7 @@ over the whole picture (the reference), in tiles normalised by the whole picture
 each (best of --runs), the tiled results' mean and 99th-percentile distance from the one pass (of
 255), and writes docs/bench/tiling.json and a Markdown table.
 
-    .venv/bin/python scripts/bench_tiling.py [--runs 1]
+    .venv/bin/python scripts/bench/bench_tiling.py [--runs 1]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SETUPS = [
     {"kind": "gallery", "style": "great-wave", "width": 2048, "height": 1536, "tile": 1024},
     {"kind": "adain", "style": "udnie", "width": 1024, "height": 768, "tile": 512},
@@ -40,7 +40,7 @@ def run(setup: dict, runs: int, tmp: Path) -> dict:
     (folder / "photo.rgba").write_bytes(np.asarray(photo).tobytes())
     config = {**setup, "image": str(folder / "photo.rgba"), "runs": runs, "out": str(folder)}
     (folder / "config.json").write_text(json.dumps(config))
-    subprocess.run(["node", str(ROOT / "scripts/bench_tiling.mjs"), str(folder / "config.json")], cwd=ROOT, check=True)
+    subprocess.run(["node", str(ROOT / "scripts/bench/bench_tiling.mjs"), str(folder / "config.json")], cwd=ROOT, check=True)
     result = json.loads((folder / "result.json").read_text())
 
     def pixels(name):

@@ -2,11 +2,11 @@
 the Johnson-size reference, same backend, same run (alternating frames, after a warm-up).
 
 Each frame is what web/src/engine/live.ts does: a 640 x 480 camera frame resized to 320 x 240,
-painted, clipped, scaled and read back (scripts/bench_tfjs.mjs --frame). Both networks are exported
+painted, clipped, scaled and read back (scripts/bench/bench_tfjs.mjs --frame). Both networks are exported
 as uint8 graph models with random weights (speed does not depend on them). Also gives each network's
 multiply-adds per frame, so a reader can judge their own GPU. Writes docs/bench/live.json.
 
-    .venv/bin/python scripts/bench_live.py [--frames 20] [--backend wasm]
+    .venv/bin/python scripts/bench/bench_live.py [--frames 20] [--backend wasm]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from bench_networks import export_pair  # noqa: E402  (scripts/ is on the path when run as a script)
 from convert import networks  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 320, 240
 
 
@@ -41,7 +41,7 @@ def main() -> None:
         tmp = Path(tmp)
         export_pair(shipped, reference, tmp)
         proc = subprocess.run(
-            ["node", str(ROOT / "scripts/bench_tfjs.mjs"), "--width", str(WIDTH), "--height", str(HEIGHT),
+            ["node", str(ROOT / "scripts/bench/bench_tfjs.mjs"), "--width", str(WIDTH), "--height", str(HEIGHT),
              "--frame", "640x480", "--runs", str(args.frames), "--backend", args.backend,
              f"shipped={tmp / 'shipped'}", f"reference={tmp / 'reference'}"],
             capture_output=True, text=True, check=True, cwd=ROOT)

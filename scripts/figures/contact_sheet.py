@@ -1,6 +1,6 @@
 """Contact sheet of a style network: validation photos (rows) x styles (columns), first column the photo.
 
-Usage: python scripts/contact_sheet.py --run checkpoints/gallery --photos $DEEPSTYLE_DATA/photos-val
+Usage: python scripts/figures/contact_sheet.py --run checkpoints/gallery --photos $DEEPSTYLE_DATA/photos-val
            [--count 6] [--size 384] [--thumb 224] -o docs/gallery/contact-sheet.jpg
 The network runs at --size (the evaluation size); each cell is then shrunk to --thumb for the sheet.
 For an AdaIN run (--adain), the columns are the run's held-out styles.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def main(argv=None) -> int:
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--thumb", type=int, default=224)
     parser.add_argument("--adain", action="store_true")
-    parser.add_argument("--encoder", default=str(Path(__file__).resolve().parents[1] / "checkpoints/adain-encoder"),
+    parser.add_argument("--encoder", default=str(Path(__file__).resolve().parents[2] / "checkpoints/adain-encoder"),
                         help="with --adain: an adain-distill run folder (default: the shipped one) or 'vgg'")
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)

@@ -5,9 +5,9 @@ per pair on a CPU, seconds on a GPU): this precomputes them, optionally split in
 as parallel processes, each writing its own cache file (merge them with --merge).
 
 Usage:
-  python scripts/gatys_references.py --photos DIR --styles DIR [--size 384] [--steps 300]
+  python scripts/gpu/gatys_references.py --photos DIR --styles DIR [--size 384] [--steps 300]
       [--max-photos K] [--shard I/N] --cache FILE
-  python scripts/gatys_references.py --merge OUT.json IN.json...
+  python scripts/gpu/gatys_references.py --merge OUT.json IN.json...
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def main(argv=None) -> int:

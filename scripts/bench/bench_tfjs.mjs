@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Time TensorFlow.js graph models in Node on one backend, each on the same random input.
 //
-//   node scripts/bench_tfjs.mjs --size 512 --runs 5 --backend wasm NAME=MODEL_DIR [NAME=MODEL_DIR ...]
-//   node scripts/bench_tfjs.mjs --width 320 --height 240 --frame 640x480 ...   (the live loop's frame step:
+//   node scripts/bench/bench_tfjs.mjs --size 512 --runs 5 --backend wasm NAME=MODEL_DIR [NAME=MODEL_DIR ...]
+//   node scripts/bench/bench_tfjs.mjs --width 320 --height 240 --frame 640x480 ...   (the live loop's frame step:
 //        a camera-sized frame resized to WIDTH x HEIGHT, painted, clipped, scaled to 0-1 and read back)
 //
 // Models take `content` [1, H, W, 3] and, if they have it, `style` [1, N] (one-hot on style 0).
@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
-import { fileSystemHandler } from './tfjs_predict.mjs';
+import { fileSystemHandler } from '../tfjs_predict.mjs';
 
 function parse(argv) {
   const opts = { size: 512, width: null, height: null, frame: null, runs: 5, backend: 'wasm', models: {} };

@@ -9,7 +9,7 @@ left out). The work per training image is counted from the networks' convolution
 * the VGG16 loss network, forward on the output and on the photo, backward to the output's
   pixels only (its weights are frozen): 3 passes.
 
-    .venv/bin/python scripts/training_throughput.py checkpoints/gallery
+    .venv/bin/python scripts/gpu/training_throughput.py checkpoints/gallery
 """
 
 from __future__ import annotations

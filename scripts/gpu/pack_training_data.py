@@ -17,7 +17,7 @@ them up and fails if one is not):
   training would use), JPEG at QUALITY, at most --max-photos photos; and photos-val/, the first
   --val-photos validation photos byte-for-byte (the renders use a few).
 
-Usage: python scripts/pack_training_data.py [--data DATA] [--out .gpudata] [--fixed-out .gpufixed]
+Usage: python scripts/gpu/pack_training_data.py [--data DATA] [--out .gpudata] [--fixed-out .gpufixed]
 
 DATA (default $DEEPSTYLE_DATA) is the folder holding photos/, paintings/, photos-val/ and styles/.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from convert import images, vgg  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Bring a GPU session's runs home: the archives scripts/gpu_train.sh packs into OUTDIR become the
+"""Bring a GPU session's runs home: the archives scripts/gpu/gpu_train.sh packs into OUTDIR become the
 committed runs again.
 
 * ``gallery.tar.gz`` replaces ``checkpoints/gallery``, ``adain-w<W>.tar.gz`` (``--adain W``, default
@@ -7,14 +7,14 @@ committed runs again.
   machine's packed copy back to ``--data-here`` (default $DEEPSTYLE_DATA), so the run resumes and
   evaluates here; older checkpoint files are removed. A run that is not past the committed step is
   refused (a session that started afresh would otherwise replace a longer run) unless --force.
-* The session's first and last renders (at most 1,600 px wide) and the log go to
-  ``docs/training/<run>-gpu-<date>/``.
+* The session's first and last renders (at most 1,600 px wide) go to ``docs/training/<run>-gpu-<date>/``
+  (the log is not copied there: it is the run's own ``log.jsonl``).
 * ``gatys.tar.gz`` (references, when the session computed any) is merged into the evaluation cache.
 
 An archive may come in parts, ``NAME.tar.gz.part-aa``, ``-ab``, ... (a device call returns files
 of at most 16 MiB): they are joined in a scratch folder, OUTDIR itself is only read.
 
-Usage: python scripts/gpu_import.py OUTDIR [--adain W] [--date YYYY-MM-DD] [--dry-run] [--force]
+Usage: python scripts/gpu/gpu_import.py OUTDIR [--adain W] [--date YYYY-MM-DD] [--dry-run] [--force]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RENDER_WIDTH = 1600  # px: renders kept in docs/ are shrunk to this
 
 
@@ -75,7 +75,6 @@ def import_run(archive: Path, name: str, destination: Path, docs: Path, data_her
             docs.mkdir(parents=True, exist_ok=True)
             for render in dict.fromkeys([new_renders[0], new_renders[-1]]):
                 shrink(render, docs / render.name)
-            shutil.copy2(run / "log.jsonl", docs / "log.jsonl")
         return summary
 
 
@@ -109,7 +108,7 @@ def joined(outdir: Path, scratch: Path) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", type=Path, help="the OUTDIR that scripts/gpu_train.sh wrote")
+    parser.add_argument("outdir", type=Path, help="the OUTDIR that scripts/gpu/gpu_train.sh wrote")
     parser.add_argument("--adain", help="style weight W of the adain-w<W> run to keep (default: the only one)")
     parser.add_argument("--data-here", default=os.environ.get("DEEPSTYLE_DATA"),
                         help="the data folder here, as the recipes should name it (default $DEEPSTYLE_DATA)")

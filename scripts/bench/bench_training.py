@@ -13,7 +13,7 @@ the reference of the same run, XLA float32 (what training used before precision 
 Also says what ``--precision auto`` picks on this machine and why. Writes docs/bench/training.json
 and prints a Markdown table.
 
-    .venv/bin/python scripts/bench_training.py [--crop 128] [--batch 4] [--steps 8] [--out docs/bench/training.json]
+    .venv/bin/python scripts/bench/bench_training.py [--crop 128] [--batch 4] [--steps 8] [--out docs/bench/training.json]
 """
 
 from __future__ import annotations

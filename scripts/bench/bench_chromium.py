@@ -1,15 +1,15 @@
 """Benchmark in Chromium: the shipped gallery model against a Johnson-size reference, same backend,
-same page, alternating runs (the Node figure is scripts/bench_tfjs.mjs's; this one is the browser's).
+same page, alternating runs (the Node figure is scripts/bench/bench_tfjs.mjs's; this one is the browser's).
 
 Exports the reference network (random weights: speed does not depend on them) as a uint8 graph model
 next to a copy of the shipped models/gallery, writes a page that loads TensorFlow.js from
-node_modules, serves the folder on localhost and has headless Chromium (scripts/bench_chromium.mjs)
+node_modules, serves the folder on localhost and has headless Chromium (scripts/bench/bench_chromium.mjs)
 time both at 512 x 512 (the full graph: padding, network, clip) and the live loop's frame step at
 320 x 240, and the arbitrary-style network (shipped encoder, AdaIN, shipped decoder) against the
 gallery network at 512 x 512. WASM only: Chromium's WebGL on a machine without a GPU is SwiftShader,
 software, 40x slower than WASM and no guide to a GPU. Writes docs/bench/chromium.json.
 
-    .venv/bin/python scripts/bench_chromium.py [--runs 5]
+    .venv/bin/python scripts/bench/bench_chromium.py [--runs 5]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from convert import export, networks  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TFJS = ROOT / "node_modules/@tensorflow/tfjs/dist/tf.min.js"
 WASM = ROOT / "node_modules/@tensorflow/tfjs-backend-wasm/dist"
 
@@ -134,7 +134,7 @@ def main() -> None:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            proc = subprocess.run(["node", str(ROOT / "scripts/bench_chromium.mjs"),
+            proc = subprocess.run(["node", str(ROOT / "scripts/bench/bench_chromium.mjs"),
                                    f"http://127.0.0.1:{server.server_address[1]}/index.html"],
                                   capture_output=True, text=True, cwd=ROOT, timeout=1800)
         finally:

@@ -5,7 +5,7 @@ loss network (to relu5_1, the deepest layer the objective uses) on the same imag
 adds (a backward pass, the Gram matrices, L-BFGS-B's own work) whatever the machine's speed.
 Writes docs/bench/gatys.json and prints a Markdown table.
 
-    .venv/bin/python scripts/bench_gatys.py [--sizes 256 512] [--steps 12] [--out docs/bench/gatys.json]
+    .venv/bin/python scripts/bench/bench_gatys.py [--sizes 256 512] [--steps 12] [--out docs/bench/gatys.json]
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 
 Target: a 512 x 512 AdaIN stylisation within 3x the time of a shipped fast network on the same
 backend. Both are timed through the engine's public calls (``stylize``, ``stylizeAdain``; the engine in
-Node on tfjs wasm, scripts/bench_adain.mjs), on the same picture (scikit-image's astronaut), in
+Node on tfjs wasm, scripts/bench/bench_adain.mjs), on the same picture (scikit-image's astronaut), in
 alternating runs after a warm-up; the figure is the ratio of medians. AdaIN is timed with the
 shipped encoder (the student distilled from VGG16, :mod:`convert.distill`) and, in the same run, with
 VGG16 itself to relu4_1 (exported here the way ``deepstyle export --adain --encoder vgg`` would,
 uint8), so the distillation's gain is measured too. Multiply-adds per pixel are counted from the
 Keras networks. Writes docs/bench/adain.json and prints a Markdown table.
 
-    .venv/bin/python scripts/bench_adain.py [--runs 5] [--size 512] [--style udnie]
+    .venv/bin/python scripts/bench/bench_adain.py [--runs 5] [--size 512] [--style udnie]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from PIL import Image  # noqa: E402
 
 from convert import adain, distill, export, images, networks, train  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def decoder_multiply_adds_per_pixel(dec) -> float:
@@ -80,7 +80,7 @@ def main() -> None:
         config = {"image": str(tmp / "photo.rgba"), "width": args.size, "height": args.size, "style": args.style,
                   "runs": args.runs, "encoders": encoders, "out": str(tmp / "result.json")}
         (tmp / "config.json").write_text(json.dumps(config))
-        subprocess.run(["node", str(ROOT / "scripts/bench_adain.mjs"), str(tmp / "config.json")], cwd=ROOT, check=True)
+        subprocess.run(["node", str(ROOT / "scripts/bench/bench_adain.mjs"), str(tmp / "config.json")], cwd=ROOT, check=True)
         timing = json.loads((tmp / "result.json").read_text())
 
     base = timing["cases"]["gallery"]["median_ms"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-OUT = Path(__file__).resolve().parent.parent / "web" / "public" / "samples"
+OUT = Path(__file__).resolve().parents[2] / "web" / "public" / "samples"
 
 
 def main() -> int:

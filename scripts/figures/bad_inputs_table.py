@@ -5,7 +5,7 @@ Runs the two corpus tests (tests/test_site.py and tests/test_cli.py, which asser
 behaviour) with DEEPSTYLE_RECORD_BAD_INPUTS set, so they also record what they saw in
 docs/bad_inputs.json; then prints that as a Markdown table.
 
-Usage: .venv/bin/python scripts/bad_inputs_table.py [--table-only]   (--table-only: from the last record)
+Usage: .venv/bin/python scripts/figures/bad_inputs_table.py [--table-only]   (--table-only: from the last record)
 """
 
 import json
@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from corpus import CASES  # noqa: E402
 

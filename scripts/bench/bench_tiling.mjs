@@ -2,7 +2,7 @@
 // each tile's own, and one pass over the whole picture as the reference both are compared with.
 // The engine (web/src/engine, TypeScript) is loaded through Vite; models come from models/ on disk.
 //
-// Usage: node scripts/bench_tiling.mjs CONFIG.json   (scripts/bench_tiling.py writes it and reads the result)
+// Usage: node scripts/bench/bench_tiling.mjs CONFIG.json   (scripts/bench/bench_tiling.py writes it and reads the result)
 //   CONFIG: { "image": RAW_RGBA_PATH, "width", "height", "kind": "gallery"|"adain", "style": ID,
 //             "tile", "runs", "out": FOLDER, "only_whole_image"? }  -> FOLDER/result.json and FOLDER/<case>.rgba
 import { writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-"""Lay images side by side at one height: python scripts/strip.py OUT.jpg IMAGE [IMAGE ...]"""
+"""Lay images side by side at one height: python scripts/figures/strip.py OUT.jpg IMAGE [IMAGE ...]"""
 
 import sys
 

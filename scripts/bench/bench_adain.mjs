@@ -4,7 +4,7 @@
 // (a folder holding a graph model with the same input and output, e.g. VGG16 itself) and the style's
 // statistics under that encoder (float32 means then deviations, as shipped).
 //
-// Usage: node scripts/bench_adain.mjs CONFIG.json   (scripts/bench_adain.py writes it and reads the result)
+// Usage: node scripts/bench/bench_adain.mjs CONFIG.json   (scripts/bench/bench_adain.py writes it and reads the result)
 //   CONFIG: { "image": RAW_RGBA_PATH, "width", "height", "style": ID, "runs",
 //             "encoders": { NAME: null (the shipped one) | { "folder", "statistics": BIN_PATH } }, "out": RESULT_JSON }
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -2,30 +2,30 @@
 # One training session on a GPU machine with JAX (no TensorFlow needed), in BUDGET seconds:
 #   * the 12-style gallery network (deepstyle train),
 #   * AdaIN decoders at the style weights ADAIN_WEIGHTS (deepstyle adain-train), four paintings held out,
-#   * Gatys-300 references for the evaluation (scripts/gatys_references.py), in SHARDS processes,
+#   * Gatys-300 references for the evaluation (scripts/gpu/gatys_references.py), in SHARDS processes,
 # all at once on the one GPU. Every run is stopped with SIGTERM at the deadline, which saves its
 # checkpoint; the run folders, caches and logs are packed into OUTDIR as .tar.gz files, one over
 # 15 MiB split into parts (NAME.tar.gz.part-aa, -ab, ...) since a device call returns no file over 16 MiB.
 #
 # Each session continues the committed runs (RESUME=1, the default): checkpoints/gallery and
 # checkpoints/adain are copied in and resumed, so the few minutes of each lent GPU add up. Bring the
-# results home with scripts/gpu_import.py OUTDIR, which puts them back into checkpoints/ and docs/.
+# results home with scripts/gpu/gpu_import.py OUTDIR, which puts them back into checkpoints/ and docs/.
 # Gatys references (SHARDS > 0) are off by default, so that the GPU's few minutes go to training:
 # scipy's L-BFGS keeps a GPU mostly idle (3-4.5 minutes a reference there, sharing it with training),
-# and the 2-core CPU computes them between sessions (scripts/gatys_references.py, 8-14 minutes each).
+# and the 2-core CPU computes them between sessions (scripts/gpu/gatys_references.py, 8-14 minutes each).
 #
-# Data comes in the two parts scripts/pack_training_data.py writes, because one device call carries
+# Data comes in the two parts scripts/gpu/pack_training_data.py writes, because one device call carries
 # at most 64 MiB with the repository: FIXED (default .gpufixed: vgg16.npz, styles/) travels with a
 # first call that only lands it (the warm machine kept it for the later calls, 2026-11-26), DATA
 # (default .gpudata: photos/, paintings/, photos-val/) with the second, which runs this script.
 # Keras's wheels (.whl/) must travel with the call that uses them: a path carried by one call and
 # not named by the next was gone there (.whl and .gpudata were; .gpufixed stayed).
 #   device run, carry [".gpufixed", ".whl"]:          du -sh .gpufixed .whl
-#   device run, carry [".gpudata", ".whl"] (at once): BUDGET=480 OUTDIR=$OUT scripts/gpu_train.sh
+#   device run, carry [".gpudata", ".whl"] (at once): BUDGET=480 OUTDIR=$OUT scripts/gpu/gpu_train.sh
 # (a 15-minute budget, 2026-11-26: the first call, start included, took 28 s; this one 491 s at
 # timeout_s 600; the machine stays warm only 30 s between calls)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DATA=${DATA:-.gpudata}
 FIXED=${FIXED:-.gpufixed}
 OUTDIR=${OUTDIR:-out/gpu}
@@ -106,7 +106,7 @@ for w in $ADAIN_WEIGHTS; do
     --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION"
 done
 for ((i = 0; i < SHARDS; i++)); do
-  run "gatys-$i" $PY scripts/gatys_references.py --photos "$DATA/photos-val" --styles "$FIXED/styles" --size 384 \
+  run "gatys-$i" $PY scripts/gpu/gatys_references.py --photos "$DATA/photos-val" --styles "$FIXED/styles" --size 384 \
     --steps 300 --max-photos "$GATYS_PHOTOS" --shard "$i/$SHARDS" --cache "$WORK/gatys-$i.json"
 done
 sleep 60; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
@@ -117,7 +117,7 @@ for name in gallery $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done); do
   pack "$name.tar.gz" "$name"
 done
 grep -h '^precision:' "$WORK"/logs/*.log | sort | uniq -c
-$PY scripts/training_throughput.py "$WORK/gallery"  # images a second and TFLOP/s achieved
+$PY scripts/gpu/training_throughput.py "$WORK/gallery"  # images a second and TFLOP/s achieved
 [ "$SHARDS" -gt 0 ] && tail -n 3 "$WORK"/logs/gatys-*.log
 ls "$WORK"/gatys-*.json >/dev/null 2>&1 && pack gatys.tar.gz $(cd "$WORK" && ls gatys-*.json)
 for f in "$WORK"/logs/*.log; do tr '\r' '\n' < "$f" | grep -v '━' > "$f.txt"; done

@@ -1,8 +1,8 @@
 // Times graph models inside headless Chromium (Debian's chromium, playwright-core) on one backend:
-// scripts/bench_chromium.py writes the page and the models into a folder and serves it; this opens
+// scripts/bench/bench_chromium.py writes the page and the models into a folder and serves it; this opens
 // the page, which runs the timings itself and leaves JSON in window.benchResult.
 //
-// Usage: node scripts/bench_chromium.mjs URL   (prints the page's JSON result on one line)
+// Usage: node scripts/bench/bench_chromium.mjs URL   (prints the page's JSON result on one line)
 import { chromium } from 'playwright-core';
 
 const [url] = process.argv.slice(2);

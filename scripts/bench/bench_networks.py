@@ -2,11 +2,11 @@
 
 Both networks are exported as graph models (float32, random weights: speed does not depend on
 them) and timed in Node on the same backend, same input, alternating runs, after a warm-up
-(scripts/bench_tfjs.mjs). The figure that matters is the ratio reference / shipped. Also reports
+(scripts/bench/bench_tfjs.mjs). The figure that matters is the ratio reference / shipped. Also reports
 each network's multiply-adds per pixel, so a reader can judge their own GPU.
 Writes docs/bench/networks.json and prints a Markdown table.
 
-    .venv/bin/python scripts/bench_networks.py [--size 512] [--runs 5] [--backend wasm] [--run checkpoints/gallery]
+    .venv/bin/python scripts/bench/bench_networks.py [--size 512] [--runs 5] [--backend wasm] [--run checkpoints/gallery]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from convert import export, networks  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def export_pair(shipped, reference, folder: Path) -> dict:
@@ -51,7 +51,7 @@ def main() -> None:
         tmp = Path(tmp)
         sizes = export_pair(shipped, reference, tmp)
         proc = subprocess.run(
-            ["node", str(ROOT / "scripts/bench_tfjs.mjs"), "--size", str(args.size), "--runs", str(args.runs),
+            ["node", str(ROOT / "scripts/bench/bench_tfjs.mjs"), "--size", str(args.size), "--runs", str(args.runs),
              "--backend", args.backend, f"shipped={tmp / 'shipped'}", f"reference={tmp / 'reference'}"],
             capture_output=True, text=True, check=True, cwd=ROOT)
     timing = json.loads(proc.stdout.strip().splitlines()[-1])
