@@ -31,6 +31,8 @@ try {
   const context = await browser.newContext({ acceptDownloads: true, viewport: scenario.viewport || { width: 1200, height: 900 },
     // "touch": a phone: touch events and a mobile viewport
     ...(scenario.touch ? { hasTouch: true, isMobile: true } : {}),
+    // "colorScheme": 'dark' or 'light', as prefers-color-scheme reports it
+    ...(scenario.colorScheme ? { colorScheme: scenario.colorScheme } : {}),
     // page.route cannot see what a service worker fetches: scenarios that damage responses block it.
     serviceWorkers: scenario.corrupt || scenario.block ? 'block' : 'allow' });
   // Scripts run in the page before its own (e.g. to capture WebGL contexts or mimic a smaller GPU).
