@@ -62,7 +62,7 @@ def test_gallery_has_twelve_described_styles_within_the_size_budget(shipped):
     assert sorted(s["index"] for s in gallery) == list(range(12))
     model = next(m for m in shipped["models"] if m["id"] == "gallery")
     assert model["inputs"]["style"] == [1, 12]
-    assert model["total_bytes"] <= 1_500_000  # all twelve styles together (issue 3's budget)
+    assert model["total_bytes"] <= 1_500_000  # all twelve styles together: the gallery's download budget
     for style in gallery:
         assert style["title"] and style["artist"] and style["licence"], style["id"]
         assert "evaluation" in style and 0 < style["evaluation"]["style_fraction"] < 1.5, style["id"]
@@ -159,7 +159,7 @@ def test_arbitrary_style_models_are_shipped_within_four_megabytes(shipped):
     encoder, decoder = by_id["adain-encoder"], by_id["adain-decoder"]
     assert encoder["kind"] == "adain-encoder" and decoder["kind"] == "adain-decoder"
     assert encoder["inputs"] == {"image": [1, -1, -1, 3]} and decoder["inputs"] == {"features": [1, -1, -1, 512]}
-    assert encoder["total_bytes"] + decoder["total_bytes"] <= 4_000_000  # issue 5's budget
+    assert encoder["total_bytes"] + decoder["total_bytes"] <= 4_000_000  # the arbitrary-style network's download budget (4 MB)
     for model in (encoder, decoder):  # Tile ops were half of a decoder pass on wasm (networks.resize_for_export)
         ops = {n["op"] for n in json.loads((MODELS / model["url"]).read_text())["modelTopology"]["node"]}
         assert "Tile" not in ops, model["id"]
