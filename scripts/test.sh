@@ -8,4 +8,4 @@ scripts/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
 npx tsc --noEmit -p web
 npx vitest run --config web/vite.config.ts
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=15 "$@"  # the slowest 15 listed: the suite must stay well under 30 minutes
