@@ -8,4 +8,6 @@ scripts/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
 npx tsc --noEmit -p web
 npx vitest run --config web/vite.config.ts
-exec .venv/bin/python -m pytest --durations=15 "$@"  # the slowest 15 listed: the suite must stay well under 30 minutes
+# Two processes, one test handed out at a time (tests/conftest.py orders the longest first); the
+# slowest 15 are listed, since the suite must stay well under 30 minutes.
+exec .venv/bin/python -m pytest -n "${DEEPSTYLE_TEST_PROCESSES:-2}" --maxschedchunk 1 --durations=15 "$@"

@@ -35,13 +35,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site():
+def built_site(tmp_path_factory):
+    """The production build, in a folder of this test process's own (the tests run in parallel
+    processes, each building and serving its own copy; web/dist is left to scripts/serve.sh)."""
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(["npm", "run", "build", "--silent", "--", "--outDir", str(dist)], cwd=ROOT,
+                   env={**os.environ, "BASE": BASE}, check=True, capture_output=True, timeout=600)
+    return dist
+
+
+@pytest.fixture(scope="module")
+def site(built_site):
     env = {**os.environ, "BASE": BASE}
-    subprocess.run(["npm", "run", "build", "--silent"], cwd=ROOT, env=env, check=True, capture_output=True,
-                   timeout=600)
     port = _free_port()
     # its own process group: npx starts vite as a child, which terminating npx alone would leave running
-    server = subprocess.Popen(["npx", "vite", "preview", "--config", "web/vite.config.ts", "--port", str(port)],
+    server = subprocess.Popen(["npx", "vite", "preview", "--config", "web/vite.config.ts", "--outDir", str(built_site),
+                               "--port", str(port), "--strictPort"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
@@ -176,6 +185,7 @@ def test_the_square_download_is_the_photos_centre_painted_at_1080(site, tmp_path
     print([s["text"] for s in report["statuses"]])
 
 
+@pytest.mark.slow
 def test_a_newer_choice_replaces_the_painting_under_way(site, tmp_path, chelsea_small):
     """Choosing another painting while one is being painted (in tiles) stops the first: while the new
     one paints, the old picture is not offered for download, and what lands is exactly what the new
@@ -213,7 +223,7 @@ def test_a_sample_that_cannot_be_fetched_says_so(site, tmp_path):
     assert text.startswith("The sample “") and "could not be loaded (HTTP 404)" in text, text
 
 
-def test_webgpu_that_fails_its_self_test_gives_way_to_the_next_backend(site, tmp_path, photo_and_expected):
+def test_webgpu_that_fails_its_self_test_gives_way_to_the_next_backend(site, built_site, tmp_path, photo_and_expected):
     """WebGPU comes first where the browser offers an adapter, but only once a network has painted on
     it. Chromium's software WebGPU adapter (--enable-unsafe-webgpu) loses its device running graph
     models here: the page says so, moves to WebGL, and paints what the Python model paints."""
@@ -233,7 +243,7 @@ def test_webgpu_that_fails_its_self_test_gives_way_to_the_next_backend(site, tmp
     diff = np.abs(saved_pixels(out, "out") - expected)
     assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
     # the WebGPU backend is its own chunk, fetched because an adapter was offered
-    chunk = next(p.name for p in (ROOT / "web" / "dist" / "assets").glob("*.js")
+    chunk = next(p.name for p in (built_site / "assets").glob("*.js")
                  if "webgpu" in p.read_text(errors="ignore") and p.name.startswith("dist-"))
     assert any(r.endswith("/" + chunk) for r in report["resources"]), chunk
 
@@ -491,6 +501,7 @@ SMALL_GPU = """(() => {
 })()"""
 
 
+@pytest.mark.slow
 def test_too_big_for_the_gpu_falls_back_to_smaller_tiles(site, tmp_path, chelsea_small):
     """With a 2048 px texture limit a 256 x 256 pass does not fit (its 3x3 convolution unrolls to a
     2172 x 2173 texture): the page paints it again in 128 px tiles, says so, and the result equals the
@@ -754,6 +765,7 @@ def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_smal
     assert np.abs(sq[left] - sq_b[left]).mean() < 1 and np.abs(sq[right] - sq_a[right]).mean() < 1
 
 
+@pytest.mark.slow
 def test_a_preset_region_is_kept_when_the_picture_size_changes(site, tmp_path, chelsea_small):
     """The right half chosen at 512 px is made again at 800 px when the size changes (a painted region
     would be forgotten): at 800 x 500 the left is The Great Wave's and the right Udnie's."""
@@ -865,6 +877,7 @@ def test_flicker_reduction_steadies_still_parts_of_a_video(site, tmp_path, clip)
     assert follow["steady"] > 0.7 * follow["raw"]
 
 
+@pytest.mark.slow
 def test_live_painting_survives_a_webgl_context_loss(site, tmp_path, camera_file):
     """Live on WebGL, the context is lost at a frame's read: the page rebuilds the backend and the
     model, says so, and frames keep coming, painted."""

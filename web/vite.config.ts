@@ -3,6 +3,7 @@ import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const MODELS = resolve(__dirname, '..', 'models');
 
@@ -121,5 +122,6 @@ export default defineConfig({
     rollupOptions: { input: { main: resolve(__dirname, 'index.html'), minimal: resolve(__dirname, 'examples/minimal.html') } },
   },
   preview: { host: '127.0.0.1', strictPort: true },
-  test: { root: __dirname, include: ['src/**/*.test.ts'], environment: 'node' },
+  // Vitest's default of one worker fewer than the cores leaves a 2-core machine running the files one by one.
+  test: { root: __dirname, include: ['src/**/*.test.ts'], environment: 'node', maxWorkers: Math.max(2, availableParallelism() - 1) },
 } as any);

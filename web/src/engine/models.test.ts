@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm'; // the painting tests run on WASM, many times faster here than the plain cpu backend
 import { parseManifest, styleVector } from './manifest';
 import { fetchVerified, loadModel, ModelLoadError } from './models';
 import { isAbort, isResourceError, MIN_TILE, stylize } from './stylize';
@@ -19,7 +20,7 @@ describe('models', () => {
     await expect(fetchVerified('models', missing, undefined, diskFetch())).rejects.toThrow('could not download gallery/gone.bin: HTTP 404');
   });
   it('stylises repeatedly without leaking tensors', async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend('wasm');
     const m = parseManifest(shipped());
     const seen: number[] = [];
     const model = await loadModel('models', m, 'gallery', (loaded) => seen.push(loaded), diskFetch());
@@ -39,7 +40,7 @@ describe('models', () => {
     model.dispose();
   }, 120_000);
   it('paints pictures too thin for the network: 1 x 1, 512 x 1, 3 x 1100 (tiled)', async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend('wasm');
     const m = parseManifest(shipped());
     const model = await loadModel('models', m, 'gallery', undefined, diskFetch());
     const vector = styleVector(m, 'udnie');
@@ -55,7 +56,7 @@ describe('models', () => {
     model.dispose();
   }, 120_000);
   it('paints in smaller tiles when a pass is too big for the device, without leaking', async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend('wasm');
     const m = parseManifest(shipped());
     const real = await loadModel('models', m, 'gallery', undefined, diskFetch());
     const limit = 129; // a "GPU" that takes passes up to 129 px a side
@@ -88,7 +89,6 @@ describe('models', () => {
     real.dispose();
   }, 120_000);
   it('paints up to 1536 px in one pass on WASM, where only memory bounds a pass, and tiles above 1024 px elsewhere', async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
     const m = parseManifest(shipped());
     const image = { width: 1100, height: 16, data: new Uint8ClampedArray(1100 * 16 * 4).map((_, i) => (i * 13) % 256) };
     const vector = styleVector(m, 'udnie');
@@ -106,7 +106,7 @@ describe('models', () => {
     expect(await passesOn('cpu')).toBe(2);
   }, 120_000);
   it('stops between tiles when its signal is aborted, without leaking or learning a smaller tile', async () => {
-    await tf.setBackend('cpu');
+    await tf.setBackend('wasm');
     const m = parseManifest(shipped());
     const real = await loadModel('models', m, 'gallery', undefined, diskFetch());
     const controller = new AbortController();
