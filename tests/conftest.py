@@ -50,7 +50,6 @@ def training_folders(tmp_path, chelsea_small, stripes_style):
     return photos, styles
 
 
-
 def pytest_collection_modifyitems(items):
     """The browser tests first, their slow ones first of all, then the other modules in the usual order.
 

@@ -50,7 +50,7 @@ def site(built_site):
     port = _free_port()
     # its own process group: npx starts vite as a child, which terminating npx alone would leave running
     server = subprocess.Popen(["npx", "vite", "preview", "--config", "web/vite.config.ts", "--outDir", str(built_site),
-                               "--port", str(port), "--strictPort"],
+                               "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
