@@ -1,5 +1,6 @@
-// Times the engine's tiled painting in Node (tfjs wasm): whole-image instance-norm statistics against
-// each tile's own, and one pass over the whole picture as the reference both are compared with.
+// Times the engine's tiled painting in Node (tfjs wasm): whole-image instance-norm statistics (with the
+// tensors each measuring pass hands on to the next, and with none kept, every pass computing from the
+// photo again) against each tile's own, and one pass over the whole picture as the reference all are compared with.
 // The engine (web/src/engine, TypeScript) is loaded through Vite; models come from models/ on disk.
 //
 // Usage: node scripts/bench/bench_tiling.mjs CONFIG.json   (scripts/bench/bench_tiling.py writes it and reads the result)
@@ -22,6 +23,7 @@ await withEngine(process.argv[2], async ({ engine, tf, config, manifest, image, 
   const cases = config.only_whole_image ? { tiles_whole_image_statistics: { tile: config.tile, statistics: 'image' } } : {
     one_pass: { tile: Math.max(config.width, config.height) },
     tiles_whole_image_statistics: { tile: config.tile, statistics: 'image' },
+    tiles_whole_image_statistics_nothing_kept: { tile: config.tile, statistics: 'image', keepBytes: 0 },
     tiles_own_statistics: { tile: config.tile, statistics: 'tile' },
   };
   const result = { backend: tf.getBackend(), tfjs: tf.version_core, cases: {} };

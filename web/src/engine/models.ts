@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import type { Manifest, ModelEntry, ModelFile } from './manifest';
 import { parseManifest } from './manifest';
-import { findNormLayers, type NormLayer } from './statistics';
+import { carryPlan, findNormLayers, type NormLayer } from './statistics';
 
 export type Progress = (loadedBytes: number, totalBytes: number) => void;
 
@@ -82,6 +82,8 @@ export interface StyleModel {
   graph: GraphModel;
   /** Its instance-norm layers in the order they run (statistics.ts); none for a network without. */
   norms: NormLayer[];
+  /** What each of the measuring passes for `norms` hands on to the next (statistics.carryPlan). */
+  carry: string[][];
   dispose(): void;
   /** The same model built again from the verified bytes it was made from, on the backend now in use
    * (after a WebGL context loss: see recoverBackend). No download. */
@@ -120,10 +122,15 @@ async function buildModel(entry: ModelEntry, buffers: Map<string, ArrayBuffer>):
   const graph = await loadGraphModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData,
     format: modelJson.format, generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy,
     signature: modelJson.signature, userDefinedMetadata: modelJson.userDefinedMetadata }));
+  const nodes = modelJson.modelTopology?.node ?? [];
+  const norms = findNormLayers(nodes);
   return {
     entry,
     graph,
-    norms: findNormLayers(modelJson.modelTopology?.node ?? []),
+    norms,
+    // the graph's own names for its inputs and outputs (GraphModel's are the signature's keys)
+    carry: carryPlan(nodes, norms, nodes.filter((n: { op: string }) => n.op === 'Placeholder').map((n: { name: string }) => n.name),
+      Object.values(modelJson.signature?.outputs ?? {}).map((o) => (o as { name: string }).name)),
     dispose: () => {
       try {
         graph.dispose();

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { findNormLayers, PooledMoments } from './statistics';
+import { carryPlan, findNormLayers, PooledMoments } from './statistics';
 import { planTiles, tileCores } from './tiles';
 import { MODELS } from './test-models';
 
@@ -40,6 +40,49 @@ describe('whole-image statistics', () => {
     const whole = moments(values);
     expect(pool.result().mean[0]).toBeCloseTo(whole.mean, 2);
     expect(pool.result().variance[0] / whole.variance).toBeCloseTo(1, 5);
+  });
+  it('plans the measuring passes so that each convolution runs once per tile, not once per pass', () => {
+    type Node = { name: string; op: string; input?: string[] };
+    const nodes: Node[] = JSON.parse(readFileSync(`${MODELS}/gallery/model.json`, 'utf8')).modelTopology.node;
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    const layers = findNormLayers(nodes);
+    const inputs = nodes.filter((n) => n.op === 'Placeholder').map((n) => n.name);
+    expect(inputs.sort()).toEqual(['content', 'style']);
+    const outputs = ['Identity'];
+    expect(byName.has('Identity')).toBe(true);
+    const plan = carryPlan(nodes, layers, inputs, outputs);
+    expect(plan.length).toBe(layers.length);
+    const base = (ref: string) => ref.replace(/:\d+$/, '');
+    // the convolutions a pass runs, fed the graph's inputs, the earlier layers' statistics and `given`
+    const convolutions = (targets: string[], k: number, given: string[]) => {
+      const stops = new Set([...inputs, ...layers.slice(0, k).flatMap((l) => [l.mean, l.variance]), ...given.map(base)]);
+      const seen = new Set<string>();
+      const stack = targets.filter((t) => !stops.has(t));
+      let count = 0;
+      while (stack.length) {
+        const name = stack.pop()!;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const n = byName.get(name)!;
+        if (n.op.includes('Conv2D')) count++;
+        for (const i of n.input ?? []) if (!stops.has(base(i.replace(/^\^/, '')))) stack.push(base(i.replace(/^\^/, '')));
+      }
+      return count;
+    };
+    const targets = [...layers.map((l) => [l.input]), outputs];
+    const planned = targets.reduce((sum, t, k) => sum + convolutions(t, k, k ? plan[k - 1] : []), 0);
+    const unplanned = targets.reduce((sum, t, k) => sum + convolutions(t, k, []), 0);
+    const all = nodes.filter((n) => n.op.includes('Conv2D')).length;
+    console.log(`convolutions run by the 12 passes of a tile: ${planned} handing tensors on, ${unplanned} without; `
+      + `tensors handed on per pass: ${plan.map((p) => p.length).join(' ')}`);
+    expect(all).toBe(12); // 3 encoder, 6 residual, 2 decoder and the output's, as convert/networks.py builds it
+    expect(planned).toBe(all);
+    expect(unplanned).toBeGreaterThan(4 * all);
+    for (const p of plan) {
+      for (const ref of p) expect(byName.get(base(ref))?.op).not.toMatch(/^(Placeholder|MirrorPad|Const)$/);
+    }
+    // the output pass reads what the last measuring pass hands on, and nothing else computed before
+    expect(convolutions(outputs, layers.length, plan.at(-1)!)).toBe(1);
   });
   it('finds the instance norms of the shipped network in the order they run', () => {
     const nodes = JSON.parse(readFileSync(`${MODELS}/gallery/model.json`, 'utf8')).modelTopology.node;

@@ -9,7 +9,9 @@
  * every layer before it, so they are gathered in order: for each norm layer, one pass over the
  * tiles that runs the network only up to that layer (the earlier layers fed their whole-image
  * statistics) and pools its input's moments over the tiles' cores (tiles.tileCores), which cover
- * each pixel once. With them, the tiled painting matches one full-size pass.
+ * each pixel once. With them, the tiled painting matches one full-size pass. Each pass hands the
+ * features it computed on to the next (carryPlan), within a memory budget, so the measuring passes
+ * together cost about one pass of the network rather than one per layer.
  *
  * The AdaIN path needs only the first step of this: its content statistics come from the
  * encoder, which has no normalisation of its own (adain.ts).
@@ -75,6 +77,72 @@ export function findNormLayers(nodes: GraphNode[]): NormLayer[] {
     return d;
   };
   return layers.sort((a, b) => depthOf(a.input) - depthOf(b.input));
+}
+
+/** Ops that make a node worth keeping rather than computing again: the convolutions and products. */
+const HEAVY_OPS = new Set(['Conv2D', '_FusedConv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative',
+  'Conv2DBackpropInput', 'MatMul', '_FusedMatMul', 'BatchMatMul', 'BatchMatMulV2']);
+
+/**
+ * Pure: what each measuring pass hands on to the passes after it, so that no pass computes again
+ * what an earlier one has. Pass k (k < layers.length) computes layers[k].input, given the graph's
+ * `inputs`, the statistics of the layers before k and what pass k - 1 handed on; the last pass
+ * computes `outputs` with every layer's statistics. Returns, for each measuring pass, the tensors
+ * (node names, with ":n" for a node's later outputs) that it should also return: every one that
+ * a later pass reads, was computed by this pass or an earlier one, and took a convolution or a
+ * product to compute. Tensors that took neither (the padded photo) are cheaper to compute again
+ * than to keep. Dropping any of them is safe: a pass not given one computes it again.
+ */
+export function carryPlan(nodes: GraphNode[], layers: NormLayer[], inputs: string[], outputs: string[]): string[][] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const data = (n: GraphNode) => (n.input ?? []).filter((i) => !i.startsWith('^'));
+  const heavy = new Map<string, boolean>();
+  const isHeavy = (name: string): boolean => {
+    const known = heavy.get(name);
+    if (known !== undefined) return known;
+    heavy.set(name, false); // guards against cycles, which a converted graph does not have
+    const n = byName.get(name);
+    const h = !!n && n.op !== 'Const' && (HEAVY_OPS.has(n.op) || data(n).some((i) => isHeavy(nodeName(i))));
+    heavy.set(name, h);
+    return h;
+  };
+  const fedBefore = (k: number) => new Set([...inputs, ...layers.slice(0, k).flatMap((l) => [l.mean, l.variance])]);
+  const targets = [...layers.map((l) => [l.input]), outputs];
+  const computed = new Set<string>();
+  // Visit the nodes a pass computes, from its targets back to what stops the walk; for each data
+  // input read by such a node, tell `onInput`. Returns the nodes visited.
+  const walk = (from: string[], stops: (name: string) => boolean, onInput?: (ref: string) => void) => {
+    const seen = new Set<string>();
+    const stack = from.map(nodeName).filter((name) => !stops(name));
+    while (stack.length) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const n = byName.get(name);
+      if (!n || n.op === 'Const') continue;
+      for (const ref of n.input ?? []) {
+        const input = nodeName(ref);
+        if (!ref.startsWith('^')) onInput?.(ref);
+        if (!stops(input) && !seen.has(input)) stack.push(input);
+      }
+    }
+    return seen;
+  };
+  let handed = new Set<string>();
+  return layers.map((_, k) => {
+    const fed = fedBefore(k);
+    for (const name of walk(targets[k], (m) => fed.has(m) || handed.has(m))) computed.add(name);
+    const carry = new Set<string>();
+    for (let j = k + 1; j < targets.length; j++) {
+      const later = fedBefore(j);
+      const kept = (name: string) => computed.has(name) && isHeavy(name) && !later.has(name);
+      walk(targets[j], (m) => later.has(m) || kept(m), (ref) => {
+        if (kept(nodeName(ref))) carry.add(ref.replace(/:0$/, ''));
+      });
+    }
+    handed = new Set([...carry].map(nodeName));
+    return [...carry];
+  });
 }
 
 /**

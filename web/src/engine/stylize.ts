@@ -31,9 +31,13 @@ export interface StylizeOptions {
   /** Overlap between tiles in pixels (default 64). */
   overlap?: number;
   /** When tiling: 'image' (default) normalises every tile by the whole image's instance-norm
-   * statistics, as one full-size pass would, at the cost of a measuring pass per norm layer that
-   * runs the network up to that layer; 'tile' lets each tile use its own (one pass, tiles differ). */
+   * statistics, as one full-size pass would, at the cost of a measuring pass per norm layer, each
+   * taking the network one layer further; 'tile' lets each tile use its own (one pass, tiles differ). */
   statistics?: 'image' | 'tile';
+  /** When tiling with 'image' statistics: at most this many bytes of tensors are kept from one
+   * measuring pass to the next, so that no pass computes again what an earlier one has
+   * (default defaultKeepBytes(); 0 computes everything again in each pass). */
+  keepBytes?: number;
   /** Passes done of all passes (measuring and painting), as they finish. */
   onProgress?: (done: number, total: number) => void;
   /** Told when a pass ran out of GPU resources and the image is being painted in smaller tiles. */
@@ -75,12 +79,14 @@ export function isResourceError(error: unknown): boolean {
 /**
  * The network on a batch of one image tensor [1, h, w, 3] in 0-255, with strength and colour
  * preservation: returns [1, h, w, 3] in 0-255. Call it inside tf.tidy (the live loop does, per frame).
+ * `computed` feeds tensors of the graph already computed for this content (statistics.carryPlan).
  */
 export function paintTensor(model: StyleModel, content: tf.Tensor4D, style: Float32Array,
-  options: Pick<StylizeOptions, 'strength' | 'preserveColor'> = {}, norms: Moments[] = []): tf.Tensor4D {
+  options: Pick<StylizeOptions, 'strength' | 'preserveColor'> = {}, norms: Moments[] = [],
+  computed: tf.NamedTensorMap = {}): tf.Tensor4D {
   const strength = Math.min(1, Math.max(0, options.strength ?? 1));
   const styleInput = tf.tensor2d(style, [1, style.length]);
-  let y = model.graph.execute({ content, style: styleInput, ...normFeeds(model.norms, norms) }) as tf.Tensor4D;
+  let y = model.graph.execute({ content, style: styleInput, ...normFeeds(model.norms, norms), ...computed }) as tf.Tensor4D;
   y = tf.clipByValue(y, 0, 255);
   if (options.preserveColor) y = preserveColor(y, content) as tf.Tensor4D;
   if (strength < 1) y = tf.add(content, tf.mul(tf.sub(y, content), strength));
@@ -95,19 +101,96 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
     return cropTo(await stylize(model, padToAtLeast(image, min), style, options), image.width, image.height);
   }
   let norms: Moments[] = [];
+  let budget = options.keepBytes ?? defaultKeepBytes();
+  const kept = new KeptTensors();
   const survey: Survey | undefined = options.statistics === 'tile' || !model.norms.length ? undefined : {
     passes: model.norms.length,
     run: async (tiles, cores, onPass) => {
       norms = [];
-      for (const layer of model.norms) {
-        norms.push(await pooledMoments(tiles, cores, (k) => model.graph.execute({
-          content: tileTensor(image, tiles[k]), style: tf.tensor2d(style, [1, style.length]), ...normFeeds(model.norms, norms),
-        }, layer.input) as tf.Tensor4D, onPass));
+      kept.reset(tiles.length, budget);
+      for (const [k, layer] of model.norms.entries()) {
+        const handOn = model.carry[k] ?? [];
+        norms.push(await pooledMoments(tiles, cores, (t) => {
+          const computed = kept.of(t);
+          const wanted = handOn.filter((name) => !(name in computed));
+          const result = model.graph.execute({
+            content: tileTensor(image, tiles[t]), style: tf.tensor2d(style, [1, style.length]),
+            ...normFeeds(model.norms, norms), ...computed,
+          }, [layer.input, ...wanted]);
+          const [target, ...rest] = Array.isArray(result) ? result : [result]; // one output comes back bare
+          kept.update(t, handOn, Object.fromEntries(wanted.map((name, i) => [name, rest[i]])));
+          return target as tf.Tensor4D;
+        }, onPass));
       }
     },
   };
-  return paintTiled(image, model.entry.id, model.entry.multiple, (rgb, width, height) =>
-    takeValues(tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options, norms))), options, survey);
+  try {
+    return await paintTiled(image, model.entry.id, model.entry.multiple, async (rgb, width, height, _, t) => {
+      const out = await takeValues(tf.tidy(() => paintTensor(model, tf.tensor4d(rgb, [1, height, width, 3]), style, options,
+        norms, survey ? kept.of(t) : {})));
+      kept.drop(t);
+      return out;
+    }, { ...options, onRetry: (message, tile) => {
+      budget = 0; // keeping tensors between passes may be what filled the device: paint without
+      options.onRetry?.(message, tile);
+    } }, survey);
+  } finally {
+    kept.reset(0, 0);
+  }
+}
+
+/** Bytes of tensors kept between a tiled painting's passes unless told otherwise: on WASM the memory
+ * of the page, on a GPU its own, which is often the smaller. */
+function defaultKeepBytes(): number {
+  return tf.getBackend() === 'webgl' || tf.getBackend() === 'webgpu' ? 256 * 2 ** 20 : 512 * 2 ** 20;
+}
+
+/**
+ * The tensors each tile hands on from one measuring pass to the next (statistics.carryPlan), within
+ * a budget of bytes: a tile whose tensors do not fit keeps none, and its next pass computes them again.
+ */
+class KeptTensors {
+  private tiles: tf.NamedTensorMap[] = [];
+  private bytes = 0;
+  private budget = 0;
+
+  reset(tiles: number, budget: number): void {
+    for (let t = 0; t < this.tiles.length; t++) this.drop(t);
+    this.tiles = Array.from({ length: tiles }, () => ({}));
+    this.bytes = 0;
+    this.budget = budget;
+  }
+
+  of(tile: number): tf.NamedTensorMap {
+    return this.tiles[tile] ?? {};
+  }
+
+  /** Tile `tile` keeps the tensors named in `names`: those it had, and `fresh` (called inside tf.tidy). */
+  update(tile: number, names: string[], fresh: tf.NamedTensorMap): void {
+    const old = this.of(tile);
+    const next: tf.NamedTensorMap = {};
+    for (const name of names) next[name] = old[name] ?? fresh[name];
+    for (const [name, tensor] of Object.entries(old)) if (!(name in next)) this.release(tensor);
+    const added = Object.values(fresh).reduce((sum, x) => sum + 4 * x.size, 0);
+    if (this.bytes + added > this.budget) {
+      for (const tensor of Object.values(next)) if (!Object.values(fresh).includes(tensor)) this.release(tensor);
+      this.tiles[tile] = {};
+      return;
+    }
+    for (const tensor of Object.values(fresh)) tf.keep(tensor);
+    this.bytes += added;
+    this.tiles[tile] = next;
+  }
+
+  drop(tile: number): void {
+    for (const tensor of Object.values(this.of(tile))) this.release(tensor);
+    if (this.tiles[tile]) this.tiles[tile] = {};
+  }
+
+  private release(tensor: tf.Tensor): void {
+    this.bytes -= 4 * tensor.size;
+    tensor.dispose();
+  }
 }
 
 /**
@@ -141,8 +224,8 @@ export interface Survey {
   run(tiles: Tile[], cores: Tile[], onPass: () => Promise<void>): Promise<void>;
 }
 
-/** One pass: RGB floats of a region (w x h x 3, 0-255) and the region, to painted RGB floats. */
-export type Pass = (rgb: Float32Array, width: number, height: number, region: Tile) => Promise<Float32Array>;
+/** One pass: RGB floats of a region (w x h x 3, 0-255), the region and its index among the tiles, to painted RGB floats. */
+export type Pass = (rgb: Float32Array, width: number, height: number, region: Tile, index: number) => Promise<Float32Array>;
 
 /**
  * Paint an image of any size with `pass`: in one pass up to `options.tile` px a side, else in
@@ -186,7 +269,7 @@ async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile
   let rgb: Float32Array;
   if (width <= tile && height <= tile) {
     options.onProgress?.(0, 1);
-    rgb = await pass(rgbFromRgba(image), width, height, { x: 0, y: 0, width, height });
+    rgb = await pass(rgbFromRgba(image), width, height, { x: 0, y: 0, width, height }, 0);
     options.onProgress?.(1, 1);
   } else {
     const tiles = planTiles(width, height, tile, overlap, multiple);
@@ -195,9 +278,9 @@ async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile
     options.onProgress?.(0, total);
     if (survey) await survey.run(tiles, tileCores(tiles, width, height, multiple), async () => { options.onProgress?.(++done, total); await between(); });
     const blender = new TileBlender(width, height, overlap);
-    for (const t of tiles) {
+    for (const [k, t] of tiles.entries()) {
       await between();
-      blender.add(t, await pass(rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, t));
+      blender.add(t, await pass(rgbFromRgba(image, t.x, t.y, t.width, t.height), t.width, t.height, t, k));
       options.onProgress?.(++done, total);
     }
     rgb = blender.result();
