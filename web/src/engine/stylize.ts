@@ -69,11 +69,18 @@ export function defaultTile(gpu: number, wasm: number): number {
 /** The largest pass that worked after a resource error, per model and backend: later calls start there. */
 const learnedTile = new Map<string, number>();
 
+const MEMORY_ERROR = /out of memory|OUT_OF_MEMORY|Array buffer allocation failed|Aborted\(OOM\)|Cannot allocate/i;
+
 /** Pure: does this error mean the pass was too big for the device (so smaller tiles may work)? */
 export function isResourceError(error: unknown): boolean {
   const message = String((error as Error)?.message ?? error);
-  return /texture size|greater than WebGL maximum|out of memory|OUT_OF_MEMORY|Array buffer allocation failed|Aborted\(OOM\)|Cannot allocate/i
-    .test(message);
+  return /texture size|greater than WebGL maximum/i.test(message) || MEMORY_ERROR.test(message);
+}
+
+/** Pure: is this error (or a message quoting it) the device's memory running out, rather than a
+ * texture over its size limit? */
+export function isMemoryError(error: unknown): boolean {
+  return MEMORY_ERROR.test(String((error as Error)?.message ?? error));
 }
 
 /**
@@ -131,7 +138,7 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
       kept.drop(t);
       return out;
     }, { ...options, onRetry: (message, tile) => {
-      budget = 0; // keeping tensors between passes may be what filled the device: paint without
+      if (isMemoryError(message)) budget = 0; // what was kept between passes may be what filled the device
       options.onRetry?.(message, tile);
     } }, survey);
   } finally {
