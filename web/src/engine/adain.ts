@@ -11,6 +11,7 @@ import { preserveColor } from './color';
 import { takeValues } from './backend';
 import type { StyleEntry } from './manifest';
 import { fetchVerified, ModelLoadError, type StyleModel } from './models';
+import { KeptTensors } from './kept';
 import { pooledMoments, type Moments } from './statistics';
 import { cropTo, minSide, padMaskToAtLeast, padToAtLeast } from './shape';
 import { rgbFromRgba, tileTensor, type RGBAImage } from './pixels';
@@ -40,6 +41,9 @@ export interface AdainOptions {
   /** When tiling: 'image' (default) normalises every tile's content features by the whole image's
    * (one more encoder pass over the tiles first), as one full-size pass would; 'tile' by its own. */
   statistics?: 'image' | 'tile';
+  /** With 'image' statistics, at most this many bytes of the tiles' encodings are kept from that
+   * pass for the painting, as in stylize(). */
+  keepBytes?: StylizeOptions['keepBytes'];
   /** The content features' moments to normalise by instead of the image's own (set by stylizeAdain
    * when tiling: the whole image's). */
   contentMoments?: Moments;
@@ -106,13 +110,14 @@ export function mixStatistics(styles: StyleStatistics[], weights: number[]): Sty
 
 /**
  * AdaIN on an image tensor [1, h, w, 3] in 0-255: returns [1, h, w, 3] in 0-255. Call it inside
- * tf.tidy (the live loop does, per frame).
+ * tf.tidy (the live loop does, per frame). `encoded`: the encoder's features of `content`, if
+ * already computed.
  */
 export function adainTensor(models: AdainModels, content: tf.Tensor4D, statistics: StyleStatistics,
-  options: AdainOptions = {}): tf.Tensor4D {
+  options: AdainOptions = {}, encoded?: tf.Tensor4D): tf.Tensor4D {
   const [, height, width] = content.shape;
   const alpha = Math.min(1, Math.max(0, options.alpha ?? 1));
-  const f = encode(models.encoder, padToMultiple(content));
+  const f = encoded ?? encode(models.encoder, padToMultiple(content));
   const c = options.contentMoments;
   const { mean, variance } = c ? { mean: tf.tensor1d(c.mean), variance: tf.tensor1d(c.variance) } : tf.moments(f, [1, 2], true);
   const normalised = tf.div(tf.sub(f, mean), tf.sqrt(tf.add(variance, EPS)));
@@ -151,19 +156,30 @@ export async function stylizeAdain(models: AdainModels, image: RGBAImage, statis
     return cropTo(painted, image.width, image.height);
   }
   let contentMoments: Moments | undefined;
+  const kept = new KeptTensors(options.keepBytes); // each tile's encoding, from the measuring pass to the painting
   const survey: Survey | undefined = options.statistics === 'tile' ? undefined : {
     passes: 1,
     run: async (tiles, cores, onPass) => {
-      contentMoments = await pooledMoments(tiles, cores,
-        (k) => encode(models.encoder, padToMultiple(tileTensor(image, tiles[k]))), onPass);
+      kept.reset(tiles.length);
+      contentMoments = await pooledMoments(tiles, cores, (k) => {
+        const encoded = encode(models.encoder, padToMultiple(tileTensor(image, tiles[k])));
+        kept.update(k, ['encoded'], { encoded });
+        return encoded;
+      }, onPass);
     },
   };
-  return paintTiled(image, models.decoder.entry.id, MULTIPLE, async (rgb, width, height, region) => {
-    // a tile of the mask goes with a tile of the image
-    const second = options.second && { statistics: options.second.statistics, mask: cropMask(options.second.mask, image.width, region) };
-    return takeValues(tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics,
-      { ...options, second, contentMoments })));
-  }, { ...options, tile: options.tile ?? defaultTile(512, 1024) }, survey);
+  try {
+    return await paintTiled(image, models.decoder.entry.id, MULTIPLE, async (rgb, width, height, region, k) => {
+      // a tile of the mask goes with a tile of the image
+      const second = options.second && { statistics: options.second.statistics, mask: cropMask(options.second.mask, image.width, region) };
+      const out = await takeValues(tf.tidy(() => adainTensor(models, tf.tensor4d(rgb, [1, height, width, 3]), statistics,
+        { ...options, second, contentMoments }, kept.of(k).encoded as tf.Tensor4D | undefined)));
+      kept.drop(k);
+      return out;
+    }, { ...options, tile: options.tile ?? defaultTile(512, 1024), onRetry: kept.onRetry(options.onRetry) }, survey);
+  } finally {
+    kept.reset(0);
+  }
 }
 
 function cropMask(mask: Float32Array, width: number, r: { x: number; y: number; width: number; height: number }): Float32Array {

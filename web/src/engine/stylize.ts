@@ -15,6 +15,7 @@ import { ContextLostError, lossOr, takeValues } from './backend';
 import { preserveColor } from './color';
 import type { StyleModel } from './models';
 import { cropTo, minSide, padToAtLeast } from './shape';
+import { isMemoryError, KeptTensors } from './kept';
 import { normFeeds, pooledMoments, type Moments } from './statistics';
 import { planTiles, TileBlender, tileCores, type Tile } from './tiles';
 import { rgbaFromRgb, rgbFromRgba, tileTensor, type RGBAImage } from './pixels';
@@ -35,8 +36,8 @@ export interface StylizeOptions {
    * taking the network one layer further; 'tile' lets each tile use its own (one pass, tiles differ). */
   statistics?: 'image' | 'tile';
   /** When tiling with 'image' statistics: at most this many bytes of tensors are kept from one
-   * measuring pass to the next, so that no pass computes again what an earlier one has
-   * (default defaultKeepBytes(); 0 computes everything again in each pass). */
+   * pass over the tiles to the next, so that no pass computes again what an earlier one has
+   * (default kept.defaultKeepBytes: 512 MB on WASM, 256 MB on a GPU; 0 computes everything again in each pass). */
   keepBytes?: number;
   /** Passes done of all passes (measuring and painting), as they finish. */
   onProgress?: (done: number, total: number) => void;
@@ -69,18 +70,9 @@ export function defaultTile(gpu: number, wasm: number): number {
 /** The largest pass that worked after a resource error, per model and backend: later calls start there. */
 const learnedTile = new Map<string, number>();
 
-const MEMORY_ERROR = /out of memory|OUT_OF_MEMORY|Array buffer allocation failed|Aborted\(OOM\)|Cannot allocate/i;
-
 /** Pure: does this error mean the pass was too big for the device (so smaller tiles may work)? */
 export function isResourceError(error: unknown): boolean {
-  const message = String((error as Error)?.message ?? error);
-  return /texture size|greater than WebGL maximum/i.test(message) || MEMORY_ERROR.test(message);
-}
-
-/** Pure: is this error (or a message quoting it) the device's memory running out, rather than a
- * texture over its size limit? */
-export function isMemoryError(error: unknown): boolean {
-  return MEMORY_ERROR.test(String((error as Error)?.message ?? error));
+  return /texture size|greater than WebGL maximum/i.test(String((error as Error)?.message ?? error)) || isMemoryError(error);
 }
 
 /**
@@ -108,13 +100,12 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
     return cropTo(await stylize(model, padToAtLeast(image, min), style, options), image.width, image.height);
   }
   let norms: Moments[] = [];
-  let budget = options.keepBytes ?? defaultKeepBytes();
-  const kept = new KeptTensors();
+  const kept = new KeptTensors(options.keepBytes);
   const survey: Survey | undefined = options.statistics === 'tile' || !model.norms.length ? undefined : {
     passes: model.norms.length,
     run: async (tiles, cores, onPass) => {
       norms = [];
-      kept.reset(tiles.length, budget);
+      kept.reset(tiles.length);
       for (const [k, layer] of model.norms.entries()) {
         const handOn = model.carry[k] ?? [];
         norms.push(await pooledMoments(tiles, cores, (t) => {
@@ -137,68 +128,12 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
         norms, survey ? kept.of(t) : {})));
       kept.drop(t);
       return out;
-    }, { ...options, onRetry: (message, tile) => {
-      if (isMemoryError(message)) budget = 0; // what was kept between passes may be what filled the device
-      options.onRetry?.(message, tile);
-    } }, survey);
+    }, { ...options, onRetry: kept.onRetry(options.onRetry) }, survey);
   } finally {
-    kept.reset(0, 0);
+    kept.reset(0);
   }
 }
 
-/** Bytes of tensors kept between a tiled painting's passes unless told otherwise: on WASM the memory
- * of the page, on a GPU its own, which is often the smaller. */
-function defaultKeepBytes(): number {
-  return tf.getBackend() === 'webgl' || tf.getBackend() === 'webgpu' ? 256 * 2 ** 20 : 512 * 2 ** 20;
-}
-
-/**
- * The tensors each tile hands on from one measuring pass to the next (statistics.carryPlan), within
- * a budget of bytes: a tile whose tensors do not fit keeps none, and its next pass computes them again.
- */
-class KeptTensors {
-  private tiles: tf.NamedTensorMap[] = [];
-  private bytes = 0;
-  private budget = 0;
-
-  reset(tiles: number, budget: number): void {
-    for (let t = 0; t < this.tiles.length; t++) this.drop(t);
-    this.tiles = Array.from({ length: tiles }, () => ({}));
-    this.bytes = 0;
-    this.budget = budget;
-  }
-
-  of(tile: number): tf.NamedTensorMap {
-    return this.tiles[tile] ?? {};
-  }
-
-  /** Tile `tile` keeps the tensors named in `names`: those it had, and `fresh` (called inside tf.tidy). */
-  update(tile: number, names: string[], fresh: tf.NamedTensorMap): void {
-    const old = this.of(tile);
-    const next: tf.NamedTensorMap = {};
-    for (const name of names) next[name] = old[name] ?? fresh[name];
-    for (const [name, tensor] of Object.entries(old)) if (!(name in next)) this.release(tensor);
-    const added = Object.values(fresh).reduce((sum, x) => sum + 4 * x.size, 0);
-    if (this.bytes + added > this.budget) {
-      for (const tensor of Object.values(next)) if (!Object.values(fresh).includes(tensor)) this.release(tensor);
-      this.tiles[tile] = {};
-      return;
-    }
-    for (const tensor of Object.values(fresh)) tf.keep(tensor);
-    this.bytes += added;
-    this.tiles[tile] = next;
-  }
-
-  drop(tile: number): void {
-    for (const tensor of Object.values(this.of(tile))) this.release(tensor);
-    if (this.tiles[tile]) this.tiles[tile] = {};
-  }
-
-  private release(tensor: tf.Tensor): void {
-    this.bytes -= 4 * tensor.size;
-    tensor.dispose();
-  }
-}
 
 /**
  * Paint a small fixed pattern and check that a picture comes back, not a flat one, within
