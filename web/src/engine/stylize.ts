@@ -59,9 +59,9 @@ export const MIN_TILE = 128;
 /**
  * The largest side painted in one pass unless told otherwise. On a GPU a pass is bounded by the texture
  * that WebGL unrolls its convolutions into, so `gpu` (1024 px for the gallery network). On WASM only memory
- * bounds it, while every tile costs extra passes to measure the whole picture's statistics (about 4.5
- * passes' worth for the gallery network; scripts/bench/bench_tiling.py), so there one pass is the cheapest
- * way up to `wasm`: a 1080 px square painted in one pass instead of 4 tiles x 12 passes.
+ * bounds it, while tiles cost extra passes to measure the whole picture's statistics (about one more
+ * network pass for the gallery network, with the tensors kept between passes; scripts/bench/bench_tiling.py)
+ * and their overlaps, so there one pass is the cheapest way up to `wasm`.
  */
 export function defaultTile(gpu: number, wasm: number): number {
   return tf.getBackend() === 'wasm' ? wasm : gpu;
@@ -133,7 +133,6 @@ export async function stylize(model: StyleModel, image: RGBAImage, style: Float3
     kept.reset(0);
   }
 }
-
 
 /**
  * Paint a small fixed pattern and check that a picture comes back, not a flat one, within
