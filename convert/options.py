@@ -266,6 +266,6 @@ def _add_run_options(parser, render_every: int) -> None:
 
 def _add_precision_option(parser, default: str = "auto") -> None:
     what = ("auto: bfloat16 where the CPU or GPU has bfloat16 units, else float32" if default == "auto" else
-            "float32, so that figures compare across machines: bfloat16 scored the style term about 2% lower")
+            "float32, so that figures compare across machines: bfloat16 scored the style term about 2%% lower")
     parser.add_argument("--precision", choices=("auto", "bfloat16", "float32"), default=default,
                         help=f"bfloat16 mixed precision or float32 (default {what})")

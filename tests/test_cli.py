@@ -241,6 +241,19 @@ def test_help(tmp_path):
     assert "gatys" in proc.stdout and "Gatys" in proc.stdout
 
 
+def test_every_subcommand_has_help(capsys):
+    """`deepstyle SUBCOMMAND --help` for each: argparse formats every option's help (a bare % in one
+    made `eval --help` end in a traceback)."""
+    from convert.options import build_parser
+
+    for name in ("gatys", "train", "adain-train", "adain-distill", "export", "eval", "stylize"):
+        with pytest.raises(SystemExit) as done:
+            build_parser().parse_args([name, "--help"])
+        assert done.value.code == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: deepstyle {name}"), text[:80]
+
+
 def test_gatys_help(tmp_path):
     proc, _ = deepstyle("gatys", "--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
