@@ -105,6 +105,20 @@ export async function loadModel(base: string, manifest: Manifest, modelId: strin
   return buildModel(entry, buffers);
 }
 
+type TopologyNode = { name: string; op: string };
+
+/** The graph's own names for its inputs: its placeholders. */
+function graphInputs(nodes: TopologyNode[]): string[] {
+  return nodes.filter((n) => n.op === 'Placeholder').map((n) => n.name);
+}
+
+/** The graph's own names for its outputs: with a signature, GraphModel.outputNodes gives the
+ * signature's keys ('stylized'), not the nodes ('Identity:0'), so those come from the signature. */
+function graphOutputs(signature: { outputs?: Record<string, { name: string }> } | undefined, graph: GraphModel): string[] {
+  const named = Object.values(signature?.outputs ?? {}).map((o) => o.name);
+  return named.length ? named : graph.outputNodes;
+}
+
 async function buildModel(entry: ModelEntry, buffers: Map<string, ArrayBuffer>): Promise<StyleModel> {
   const modelJson = JSON.parse(new TextDecoder().decode(buffers.get(entry.url)!));
   const folder = entry.url.includes('/') ? entry.url.slice(0, entry.url.lastIndexOf('/') + 1) : '';
@@ -128,9 +142,7 @@ async function buildModel(entry: ModelEntry, buffers: Map<string, ArrayBuffer>):
     entry,
     graph,
     norms,
-    // the graph's own names for its inputs and outputs (GraphModel's are the signature's keys)
-    carry: carryPlan(nodes, norms, nodes.filter((n: { op: string }) => n.op === 'Placeholder').map((n: { name: string }) => n.name),
-      Object.values(modelJson.signature?.outputs ?? {}).map((o) => (o as { name: string }).name)),
+    carry: carryPlan(nodes, norms, graphInputs(nodes), graphOutputs(modelJson.signature, graph)),
     dispose: () => {
       try {
         graph.dispose();
