@@ -53,11 +53,11 @@ def training_folders(tmp_path, chelsea_small, stripes_style):
 def pytest_collection_modifyitems(items):
     """The browser tests first, their slow ones first of all, then the other modules in the usual order.
 
-    scripts/test.sh runs the suite in two processes (pytest-xdist, handing out one test at a time):
-    the browser tests mostly wait on a single core (Chromium's WASM backend runs one thread without
-    cross-origin isolation), so two processes keep both cores busy, and starting the longest tests
-    first leaves no long one running alone at the end. The browser tests' module fixtures (the
-    site build, the camera clip) are made once a process.
+    scripts/test.sh runs the suite in two processes (pytest-xdist, handing out tests in this order,
+    a test's xdist_group as one): the browser tests mostly wait on a single core (Chromium's WASM
+    backend runs one thread without cross-origin isolation), so two processes keep both cores busy,
+    and starting the longest tests first leaves no long one running alone at the end. The browser
+    tests' module fixtures (the site build, the camera clip) are made once a process.
     """
     def order(item):
         browser = item.path.name == "test_site.py"

@@ -28,7 +28,8 @@ needs_node = pytest.mark.skipif(
     not (HAVE_TFJS and NODE),
     reason="needs node and node_modules/@tensorflow/tfjs: run `npm ci` in the repository root")
 
-pytestmark = pytest.mark.slow
+# One test process for the whole module, so that the conversions of `exported` are made once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("export")]
 
 SIZES = [(48, 64), (40, 56)]
 # Tolerances on a 0-255 output scale. Measured here: float32 about 1e-4 (cpu backend), float16

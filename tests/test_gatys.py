@@ -4,6 +4,8 @@ import pytest
 from convert import color, gatys, losses, vgg
 from convert.losses import StyleObjective
 
+# One test process for the module, so that the optimisation in `run` is made once.
+pytestmark = pytest.mark.xdist_group("gatys")
 STEPS = 40
 
 

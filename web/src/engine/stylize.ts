@@ -17,7 +17,7 @@ import type { StyleModel } from './models';
 import { cropTo, minSide, padToAtLeast } from './shape';
 import { isMemoryError, KeptTensors } from './kept';
 import { normFeeds, pooledMoments, type Moments } from './statistics';
-import { planTiles, TileBlender, tileCores, type Tile } from './tiles';
+import { largestPass, planTiles, TileBlender, tileCores, type Tile } from './tiles';
 import { rgbaFromRgb, rgbFromRgba, tileTensor, type RGBAImage } from './pixels';
 
 export type { RGBAImage } from './pixels';
@@ -55,6 +55,8 @@ export function isAbort(error: unknown): boolean {
 
 export const MAX_SIDE = 4096;
 export const MIN_TILE = 128;
+/** Pixels that neighbouring tiles share, cross-faded (tiles.ts). */
+const OVERLAP = 64;
 
 /**
  * The largest side painted in one pass unless told otherwise. On a GPU a pass is bounded by the texture
@@ -188,7 +190,8 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
     } catch (thrown) {
       const error = await lossOr(thrown);
       if (error instanceof ContextLostError || isAbort(error)) throw error;
-      const size = Math.min(tile, Math.max(width, height));
+      const size = width <= tile && height <= tile ? Math.max(width, height)
+        : largestPass(planTiles(width, height, tile, options.overlap ?? OVERLAP, multiple));
       if (!isResourceError(error) || size <= MIN_TILE) throw error;
       tile = Math.max(MIN_TILE, Math.floor(size / 2));
       learnedTile.set(where, tile);
@@ -200,7 +203,7 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
 async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile: number,
   options: Pick<StylizeOptions, 'overlap' | 'onProgress' | 'signal'>, survey?: Survey): Promise<RGBAImage> {
   const { width, height } = image;
-  const overlap = options.overlap ?? 64;
+  const overlap = options.overlap ?? OVERLAP;
   // Between passes the page gets a turn (on WASM a pass's read-back resolves at once, so without it a
   // whole tiled painting would run as one task: no progress shown, no click taken), then the signal is read.
   const between = async () => {

@@ -14,12 +14,13 @@ export interface Tile {
 }
 
 /**
- * Where tiles start along one side: multiples of `multiple`, `step` apart, the last one moved back
- * (to a multiple) so that it ends at the edge. Starts on the network's own grid matter: a tile that
- * starts off it pools and upsamples on a shifted grid and paints its part differently from one
- * full-size pass (measured with the arbitrary-style network, stride 8: a mean 4.7/255 apart instead of 1.1).
+ * Where tiles start along one side, `tile` px or less apart less `overlap`: multiples of `multiple`,
+ * the last one moved back (to a multiple) so that it ends at the edge. Starts on the network's own
+ * grid matter: a tile that starts off it pools and upsamples on a shifted grid and paints its part
+ * differently from one full-size pass (measured with the arbitrary-style network, stride 8: a mean
+ * 4.7/255 apart instead of 1.1).
  */
-function starts(length: number, tile: number, overlap: number, multiple: number): number[] {
+function spread(length: number, tile: number, overlap: number, multiple: number): number[] {
   if (length <= tile) return [0];
   const step = Math.max(multiple, Math.floor((tile - overlap) / multiple) * multiple);
   const last = Math.ceil((length - tile) / multiple) * multiple;
@@ -30,22 +31,47 @@ function starts(length: number, tile: number, overlap: number, multiple: number)
 }
 
 /**
+ * One side's tiles: as many as tiles of `tile` px need, each as narrow as that count allows (a
+ * multiple of `multiple`). 3000 px in 1024 px tiles, say, take four tiles of 800 px rather than four
+ * of 1024 of which the last lies almost wholly over the third: the same passes, 22% fewer pixels.
+ */
+function side(length: number, tile: number, overlap: number, multiple: number): { starts: number[]; size: number } {
+  const widest = spread(length, tile, overlap, multiple);
+  if (widest.length === 1) return { starts: widest, size: Math.min(tile, length) };
+  const n = widest.length;
+  let size = Math.max(multiple, Math.ceil((length + (n - 1) * overlap) / n / multiple) * multiple);
+  for (; size < tile; size += multiple) {
+    const starts = spread(length, size, overlap, multiple);
+    if (starts.length <= n) return { starts, size };
+  }
+  return { starts: widest, size: tile };
+}
+
+/**
  * Tiles covering width x height, each at most `tile` px a side, neighbours overlapping by at least
- * `overlap`. Every tile starts on a multiple of `multiple` (what the network's strided layers need);
- * tiles are `tile` (rounded down to the multiple) wide except the last of a row, which ends at the
- * image's edge and may be narrower (the network pads it).
+ * `overlap`. Every tile starts on a multiple of `multiple` (what the network's strided layers need).
+ * Each side has the fewest tiles of at most `tile` px that cover it, all as wide (high) as the
+ * narrowest such tiling needs, except the last of a row (column), which ends at the image's edge
+ * and may be narrower (the network pads it).
  */
 export function planTiles(width: number, height: number, tile: number, overlap: number, multiple = 1): Tile[] {
   if (!(width > 0 && height > 0)) throw new Error('image has no pixels');
   const t = Math.max(multiple, Math.floor(tile / multiple) * multiple);
   if (overlap >= t) throw new Error('overlap must be smaller than the tile');
+  const across = side(width, t, overlap, multiple);
+  const down = side(height, t, overlap, multiple);
   const tiles: Tile[] = [];
-  for (const y of starts(height, t, overlap, multiple)) {
-    for (const x of starts(width, t, overlap, multiple)) {
-      tiles.push({ x, y, width: Math.min(t, width - x), height: Math.min(t, height - y) });
+  for (const y of down.starts) {
+    for (const x of across.starts) {
+      tiles.push({ x, y, width: Math.min(across.size, width - x), height: Math.min(down.size, height - y) });
     }
   }
   return tiles;
+}
+
+/** Pure: the longest side of any tile of a plan, the size of its largest pass. */
+export function largestPass(tiles: Tile[]): number {
+  return Math.max(...tiles.map((t) => Math.max(t.width, t.height)));
 }
 
 /**
