@@ -472,10 +472,12 @@ def test_stylize_checks_its_inputs_first(tmp_path):
     assert not (tmp_path / "o.png").exists()
 
 
-def test_stylize_with_a_gallery_style_and_with_ones_own_picture(tmp_path, chelsea_small):
-    """A gallery id runs the multi-style network, matching networks.stylize; a picture path runs AdaIN;
-    strength 0 gives back the photo."""
-    from convert import networks, train
+def test_stylize_and_the_python_api_paint_gallery_styles_and_ones_own_picture(tmp_path, chelsea_small):
+    """`deepstyle stylize`: a gallery id runs the multi-style network, matching networks.stylize; a
+    picture path runs AdaIN, with --strength. `from convert import stylize` gives the same pixels
+    for both, and strength 0 gives back the photo."""
+    from convert import networks, stylize, train
+    from convert.paint import PaintError, Painter
 
     photo = tmp_path / "cat.png"
     Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).save(photo)
@@ -487,14 +489,20 @@ def test_stylize_with_a_gallery_style_and_with_ones_own_picture(tmp_path, chelse
     index = [Path(s).name for s in recipe.styles].index("picabia_udnie_1913.jpg")
     expected = networks.stylize(net, load_image(photo), np.eye(len(recipe.styles), dtype=np.float32)[index])
     got = load_image(tmp_path / "udnie.png")
-    assert np.abs(got - expected).max() <= 1.0
-    proc, _ = deepstyle("stylize", photo, "--style", style, "-o", tmp_path / "own.png", cwd=tmp_path)
+    assert np.abs(got - expected).max() <= 1.0  # the PNG rounds
+    assert np.abs(stylize(load_image(photo), style="udnie") - got).max() <= 1.0
+    proc, _ = deepstyle("stylize", photo, "--style", style, "--strength", "0.7", "-o", tmp_path / "own.png", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert np.abs(load_image(tmp_path / "own.png") - load_image(photo)).mean() > 10
-    proc, _ = deepstyle("stylize", photo, "--style", "udnie", "--strength", "0", "-o", tmp_path / "zero.png",
-                        cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert np.abs(load_image(tmp_path / "zero.png") - load_image(photo)).max() <= 1.0
+    own = load_image(tmp_path / "own.png")
+    assert np.abs(stylize(load_image(photo), style=str(style)) - load_image(photo)).mean() > 10
+    painted = stylize(load_image(photo), style=str(style), strength=0.7)
+    assert painted.shape == load_image(photo).shape
+    assert np.abs(painted - own).max() <= 1.0
+    assert np.abs(stylize(load_image(photo), style="udnie", strength=0) - load_image(photo)).max() <= 1.0
+    with pytest.raises(PaintError, match="unknown style 'no-such-style'"):
+        Painter().check("no-such-style")
+    with pytest.raises(PaintError, match="strength must be between 0 and 1"):
+        Painter().paint(load_image(photo), "udnie", strength=2)
 
 
 def test_adain_distill_checks_its_inputs(tmp_path, train_inputs):
@@ -556,23 +564,3 @@ def test_thin_pictures_paint_with_ones_own_style_too(tmp_path):
             assert im.size == case.size, (case.file, im.size)
 
 
-def test_python_api_paints_as_the_command_line_does(tmp_path, chelsea_small):
-    """`from convert import stylize`: a gallery id and a picture, the same pixels as `deepstyle stylize`."""
-    from convert import stylize
-    from convert.paint import PaintError, Painter
-
-    photo = tmp_path / "cat.png"
-    Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).save(photo)
-    style = tmp_path / "stripes.png"
-    save_png(style, stripes(64))
-    for name, s in (("udnie", "udnie"), ("own", str(style))):
-        proc, _ = deepstyle("stylize", photo, "--style", s, "--strength", "0.7", "-o", tmp_path / f"{name}.png",
-                            cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        painted = stylize(load_image(photo), style=s, strength=0.7)
-        assert painted.shape == load_image(photo).shape
-        assert np.abs(painted - load_image(tmp_path / f"{name}.png")).max() <= 1.0  # the PNG rounds
-    with pytest.raises(PaintError, match="unknown style 'no-such-style'"):
-        Painter().check("no-such-style")
-    with pytest.raises(PaintError, match="strength must be between 0 and 1"):
-        Painter().paint(load_image(photo), "udnie", strength=2)

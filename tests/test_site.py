@@ -785,9 +785,9 @@ def test_a_painted_region_confines_the_second_style(site, tmp_path, chelsea_smal
 
 @pytest.mark.slow
 def test_a_preset_region_is_kept_when_the_picture_size_changes(site, tmp_path, chelsea_small):
-    """The right half chosen at 512 px is made again at 800 px when the size changes (a painted region
-    would be forgotten): at 800 x 500 the left is The Great Wave's and the right Udnie's."""
-    photo = Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((800, 500), Image.LANCZOS)
+    """The right half chosen at 512 px is made again at 600 px when the size changes (a painted region
+    would be forgotten): at 600 x 375 the left is The Great Wave's and the right Udnie's."""
+    photo = Image.fromarray(np.clip(chelsea_small, 0, 255).astype(np.uint8)).resize((600, 375), Image.LANCZOS)
     photo.save(tmp_path / "cat.png")
     pressed = "() => document.querySelector('[data-region=right]').getAttribute('aria-pressed')"
     report, out = run_scenario(site, tmp_path, {"query": "?nowebgl", "steps": [
@@ -799,9 +799,9 @@ def test_a_preset_region_is_kept_when_the_picture_size_changes(site, tmp_path, c
         {"size": 1024}, {"await": "done"}, {"save": "large"},
     ]})
     a, b, large = (saved_pixels(out, n) for n in ("a", "b", "large"))
-    assert large.shape == a.shape == (500, 800, 3)
-    lhs, rhs = (slice(None), slice(0, 370)), (slice(None), slice(430, None))  # the seam: 32 px across x = 400
-    print(f"preset kept at 800 px: |out-great wave| left {np.abs(large[lhs] - a[lhs]).mean():.2f}, "
+    assert large.shape == a.shape == (375, 600, 3)
+    lhs, rhs = (slice(None), slice(0, 280)), (slice(None), slice(320, None))  # the seam: 24 px across x = 300
+    print(f"preset kept at 600 px: |out-great wave| left {np.abs(large[lhs] - a[lhs]).mean():.2f}, "
           f"|out-udnie| right {np.abs(large[rhs] - b[rhs]).mean():.2f}")
     assert report["pressed"] == "true"
     assert np.abs(a[rhs] - b[rhs]).mean() > 10
