@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { abandonBackend, backendOrder, ContextLostError, initBackend, isContextLost, lastLossCause, lossOr, recoverBackend, whenContextLost } from './backend';
+import { abandonBackend, backendOrder, ContextLostError, gpuLosses, initBackend, isContextLost, lastLossCause, lossOr, recoverBackend, whenContextLost } from './backend';
+import { defaultKeepBytes } from './kept';
 
 describe('backend choice', () => {
   it('prefers WebGPU, then WebGL, then WASM, never cpu', () => {
@@ -34,6 +35,8 @@ describe('GPU loss', () => {
       expect(await initBackend({ exclude: ['webgl'] })).toBe('webgpu');
       const waiting = whenContextLost();
       expect(isContextLost()).toBe(false);
+      expect(gpuLosses()).toBe(0);
+      expect(defaultKeepBytes()).toBe(256 * 2 ** 20); // tiled paintings keep features on the GPU
       // A call can fail before the device's `lost` settles: that error is held back briefly and
       // becomes ContextLostError when the loss follows; an error with no loss behind it stays itself.
       const plain = new Error('out of memory');
@@ -44,17 +47,21 @@ describe('GPU loss', () => {
       await expect(waiting).rejects.toThrow('the GPU was reset (WebGPU device lost: driver reset)');
       expect(isContextLost()).toBe(true);
       expect(lastLossCause()).toBe('WebGPU device lost: driver reset');
+      expect(gpuLosses()).toBe(1);
       expect(await recoverBackend({ exclude: ['webgl'] })).toBe('wasm'); // a lost WebGPU is not trusted again
       expect(isContextLost()).toBe(false);
+      expect(defaultKeepBytes()).toBe(512 * 2 ** 20); // the page's own memory: a GPU's loss says nothing of it
 
       // A device given up on purpose (failed self-test) must not take the next backend down when its
       // `lost` resolves later.
       const second = fakeBackend('webgpu');
       expect(await initBackend({ exclude: ['webgl'] })).toBe('webgpu');
+      expect(defaultKeepBytes()).toBe(0); // after a loss, nothing kept on a GPU
       expect(await abandonBackend('webgpu', { exclude: ['webgl'] })).toBe('wasm');
       second.lose({ reason: 'unknown', message: 'late' });
       await new Promise((r) => setTimeout(r, 0));
       expect(isContextLost()).toBe(false);
+      expect(gpuLosses()).toBe(1); // a device given up on purpose was not lost
       expect(tf.getBackend()).toBe('wasm');
     } finally {
       if (navigator) Object.defineProperty(globalThis, 'navigator', navigator);

@@ -102,6 +102,8 @@ export class ContextLostError extends Error {
 }
 
 let lost = false;
+/** How many times this page has lost its GPU (kept.defaultKeepBytes keeps nothing on a GPU after one). */
+let losses = 0;
 let context: WebGLRenderingContext | WebGL2RenderingContext | null = null;
 let lostPromise: Promise<never> = new Promise(() => {});
 let rejectLost: (e: Error) => void = () => {};
@@ -119,6 +121,7 @@ function watchContext(): void {
   const count = ++watchCount;
   const onLost = (cause = WEBGL_LOST) => {
     if (count !== watchCount) return; // a device given up earlier (its `lost` resolves when destroyed)
+    if (!lost) losses++;
     lost = true;
     lostCause = cause;
     rejectLost(new ContextLostError());
@@ -142,10 +145,16 @@ function watchContext(): void {
  * between a lost context yields wrong values that can surface as any kind of error. */
 export function isContextLost(): boolean {
   if (!lost && context?.isContextLost()) {
+    losses++;
     lost = true;
     rejectLost(new ContextLostError());
   }
   return lost;
+}
+
+/** How many times the GPU has been lost since the page loaded, across recoveries. */
+export function gpuLosses(): number {
+  return losses;
 }
 
 /** Rejects with ContextLostError when the GPU context in use is lost; never resolves otherwise. */

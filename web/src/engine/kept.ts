@@ -6,6 +6,7 @@
  * tensors do not fit keeps none, and its next pass computes them again, to the same values.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gpuLosses } from './backend';
 
 /** Pure: is this error (or a message quoting it) the device's memory running out, rather than, say,
  * a texture over its size limit? */
@@ -15,9 +16,13 @@ export function isMemoryError(error: unknown): boolean {
 }
 
 /** The budget unless told otherwise: on WASM the page's own memory; on a GPU its memory, which is
- * often the smaller and also holds every pass's textures. */
+ * often the smaller and also holds every pass's textures. Once the page has lost its GPU, nothing is
+ * kept on one: a browser may take the GPU away when its memory runs short, as a lost context rather
+ * than an error the engine could catch, and the painting that follows the recovery should not fill
+ * it the same way again. */
 export function defaultKeepBytes(): number {
-  return tf.getBackend() === 'webgl' || tf.getBackend() === 'webgpu' ? 256 * 2 ** 20 : 512 * 2 ** 20;
+  if (tf.getBackend() !== 'webgl' && tf.getBackend() !== 'webgpu') return 512 * 2 ** 20;
+  return gpuLosses() > 0 ? 0 : 256 * 2 ** 20;
 }
 
 /** Named tensors per tile, within `budget` bytes (float32 counted). */

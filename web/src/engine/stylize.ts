@@ -37,7 +37,8 @@ export interface StylizeOptions {
   statistics?: 'image' | 'tile';
   /** When tiling with 'image' statistics: at most this many bytes of tensors are kept from one
    * pass over the tiles to the next, so that no pass computes again what an earlier one has
-   * (default kept.defaultKeepBytes: 512 MB on WASM, 256 MB on a GPU; 0 computes everything again in each pass). */
+   * (default kept.defaultKeepBytes: 512 MB on WASM, 256 MB on a GPU, none on a GPU once the page has
+   * lost one; 0 computes everything again in each pass). */
   keepBytes?: number;
   /** Passes done of all passes (measuring and painting), as they finish. */
   onProgress?: (done: number, total: number) => void;
