@@ -487,22 +487,23 @@ def test_stylize_and_the_python_api_paint_gallery_styles_and_ones_own_picture(tm
     assert proc.returncode == 0, proc.stderr
     net, recipe, _ = train.load_run(Path(__file__).resolve().parent.parent / "checkpoints" / "gallery")
     index = [Path(s).name for s in recipe.styles].index("picabia_udnie_1913.jpg")
-    expected = networks.stylize(net, load_image(photo), np.eye(len(recipe.styles), dtype=np.float32)[index])
+    image = load_image(photo)
+    expected = networks.stylize(net, image, np.eye(len(recipe.styles), dtype=np.float32)[index])
     got = load_image(tmp_path / "udnie.png")
     assert np.abs(got - expected).max() <= 1.0  # the PNG rounds
-    assert np.abs(stylize(load_image(photo), style="udnie") - got).max() <= 1.0
+    assert np.abs(stylize(image, style="udnie") - got).max() <= 1.0
     proc, _ = deepstyle("stylize", photo, "--style", style, "--strength", "0.7", "-o", tmp_path / "own.png", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     own = load_image(tmp_path / "own.png")
-    assert np.abs(stylize(load_image(photo), style=str(style)) - load_image(photo)).mean() > 10
-    painted = stylize(load_image(photo), style=str(style), strength=0.7)
-    assert painted.shape == load_image(photo).shape
+    assert np.abs(stylize(image, style=str(style)) - image).mean() > 10
+    painted = stylize(image, style=str(style), strength=0.7)
+    assert painted.shape == image.shape
     assert np.abs(painted - own).max() <= 1.0
-    assert np.abs(stylize(load_image(photo), style="udnie", strength=0) - load_image(photo)).max() <= 1.0
+    assert np.abs(stylize(image, style="udnie", strength=0) - image).max() <= 1.0
     with pytest.raises(PaintError, match="unknown style 'no-such-style'"):
         Painter().check("no-such-style")
     with pytest.raises(PaintError, match="strength must be between 0 and 1"):
-        Painter().paint(load_image(photo), "udnie", strength=2)
+        Painter().paint(image, "udnie", strength=2)
 
 
 def test_adain_distill_checks_its_inputs(tmp_path, train_inputs):

@@ -121,10 +121,8 @@ function watchContext(): void {
   const count = ++watchCount;
   const onLost = (cause = WEBGL_LOST) => {
     if (count !== watchCount) return; // a device given up earlier (its `lost` resolves when destroyed)
-    if (!lost) losses++;
-    lost = true;
     lostCause = cause;
-    rejectLost(new ContextLostError());
+    markLost();
   };
   if (watched === 'webgpu') {
     const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
@@ -144,12 +142,15 @@ function watchContext(): void {
 /** Whether the GPU context in use is lost. Asks WebGL itself: the event comes a task later, and in
  * between a lost context yields wrong values that can surface as any kind of error. */
 export function isContextLost(): boolean {
-  if (!lost && context?.isContextLost()) {
-    losses++;
-    lost = true;
-    rejectLost(new ContextLostError());
-  }
+  if (!lost && context?.isContextLost()) markLost();
   return lost;
+}
+
+/** The context in use is lost: counted once, and whatever waits on whenContextLost fails. */
+function markLost(): void {
+  if (!lost) losses++;
+  lost = true;
+  rejectLost(new ContextLostError());
 }
 
 /** How many times the GPU has been lost since the page loaded, across recoveries. */

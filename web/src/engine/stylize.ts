@@ -191,14 +191,19 @@ export async function paintTiled(image: RGBAImage, key: string, multiple: number
     } catch (thrown) {
       const error = await lossOr(thrown);
       if (error instanceof ContextLostError || isAbort(error)) throw error;
-      const size = width <= tile && height <= tile ? Math.max(width, height)
-        : largestPass(planTiles(width, height, tile, options.overlap ?? OVERLAP, multiple));
+      const size = largestPass(passPlan(width, height, tile, options.overlap ?? OVERLAP, multiple));
       if (!isResourceError(error) || size <= MIN_TILE) throw error;
       tile = Math.max(MIN_TILE, Math.floor(size / 2));
       learnedTile.set(where, tile);
       options.onRetry?.(`${size} px passes were too big for this device (${(error as Error).message}); painting in tiles of ${tile} px`, tile);
     }
   }
+}
+
+/** Pure: the regions painted with passes of at most `tile` px: the whole picture in one pass if it
+ * fits, else the tiles of tiles.planTiles. */
+function passPlan(width: number, height: number, tile: number, overlap: number, multiple: number): Tile[] {
+  return width <= tile && height <= tile ? [{ x: 0, y: 0, width, height }] : planTiles(width, height, tile, overlap, multiple);
 }
 
 async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile: number,
@@ -211,13 +216,13 @@ async function paintInTiles(image: RGBAImage, multiple: number, pass: Pass, tile
     await nextTask();
     options.signal?.throwIfAborted();
   };
+  const tiles = passPlan(width, height, tile, overlap, multiple);
   let rgb: Float32Array;
-  if (width <= tile && height <= tile) {
+  if (tiles.length === 1) {
     options.onProgress?.(0, 1);
-    rgb = await pass(rgbFromRgba(image), width, height, { x: 0, y: 0, width, height }, 0);
+    rgb = await pass(rgbFromRgba(image), width, height, tiles[0], 0);
     options.onProgress?.(1, 1);
   } else {
-    const tiles = planTiles(width, height, tile, overlap, multiple);
     const total = tiles.length * (1 + (survey?.passes ?? 0));
     let done = 0;
     options.onProgress?.(0, total);
