@@ -38,6 +38,12 @@ try {
   // Scripts run in the page before its own (e.g. to capture WebGL contexts or mimic a smaller GPU).
   for (const script of scenario.init || []) await context.addInitScript(script);
   const page = await context.newPage();
+  if (scenario.refuseCamera) {
+    // Refused outright, as when a visitor has blocked the camera for the site: without this, whether
+    // headless Chromium refuses or leaves its unanswered prompt pending depends on the build.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Browser.setPermission', { permission: { name: 'camera' }, setting: 'denied', origin });
+  }
   page.on('request', (r) => {
     report.requests.push(r.url());
     const u = new URL(r.url());
