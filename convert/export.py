@@ -100,6 +100,7 @@ def convert_saved_model(saved_model_dir, out_dir, quantize=None, *, weight_shard
 
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["TF_ENABLE_ONEDNN_OPTS"] = "0"  # the converter's graph rewrites, whatever the CPU: one graph everywhere
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0:
         tail = proc.stderr[-_STDERR_TAIL_CHARS:].strip()

@@ -33,6 +33,7 @@ import contextlib
 import functools
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 #: Default widths: 16/32/64 channels and 3 residual blocks, 26 k multiply-adds per pixel against
@@ -234,6 +235,26 @@ def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEF
     return keras.Model([content, style], output, name=name)
 
 
+def residual_blocks(transformer: keras.Model) -> int:
+    """How many residual blocks a :func:`transformer` has."""
+    return sum(1 for layer in transformer.layers if layer.name.startswith("res") and layer.name.endswith("_add"))
+
+
+def silence_residual_block(transformer: keras.Model, index: int) -> None:
+    """Make residual block ``index`` add exactly zero, for every style and any mix of styles.
+
+    How a trained network grows deeper without forgetting (Net2DeeperNet, Chen, Goodfellow & Shlens
+    2016, "Net2Net"): the block's second normalisation gets scale 0 and shift 0 (Gamma = 1 + m * G
+    with G = -1 / m), as Goyal et al. (2017) start the last normalisation of every residual block,
+    so ``x + block(x) = x`` and the grown network computes what the trained one did. Its
+    convolutions keep their random start, so the scale's gradient (the normalised activations) is
+    non-zero from the first step and the block learns from there.
+    """
+    norm = transformer.get_layer(f"res{index}b_norm")
+    gamma, beta = norm.get_weights()
+    norm.set_weights([np.full_like(gamma, -1.0 / norm.multiplier), np.zeros_like(beta)])
+
+
 def padding_multiple(model: keras.Model) -> int:
     """What height and width must be multiples of: 2 to the number of strided convolutions."""
     strided = [l for l in model.layers if isinstance(l, layers.Conv2D) and l.strides[0] > 1]
@@ -248,8 +269,6 @@ def pad_for(image, multiple: int):
     reflects the picture; a side too short to reflect (a 1 px panorama, a 3 px strip) repeats its
     edge instead, as the site does (web/src/engine/shape.ts). Crop the output back to HxW.
     """
-    import numpy as np
-
     h, w = image.shape[:2]
     ph = max((-h) % multiple, 2 * multiple - h)
     pw = max((-w) % multiple, 2 * multiple - w)
@@ -267,8 +286,6 @@ def stylize(transformer: keras.Model, image, style_vector, multiple: int | None 
     :func:`padding_multiple`) and the output cropped back, so any size works, down to 1 x 1.
     Returns a float32 array HxWx3, clipped to [0, 255].
     """
-    import numpy as np
-
     multiple = multiple or padding_multiple(transformer)
     image = np.asarray(image, np.float32)
     h, w = image.shape[:2]
@@ -315,8 +332,6 @@ def multiply_adds_per_pixel(model: keras.Model) -> float:
 
     Measured on a 64 x 64 input; every layer's cost scales with the pixel count.
     """
-    import numpy as np
-
     convs = [l for l in model.layers if isinstance(l, (layers.Conv2D, layers.Conv2DTranspose))]
     probe = keras.Model(model.inputs, [l.output for l in convs])
     inputs = [np.zeros((1, 64, 64, 3), np.float32)]

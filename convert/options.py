@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         "instance norm. Re-running the same command resumes from the run folder's last checkpoint.",
     )
     t.add_argument("--photos", type=Path, required=True, help="folder of content photos")
-    t.add_argument("--styles", type=Path, nargs="+", required=True,
-                   help="style images, or one folder of them (its MANIFEST.tsv order if it has one)")
+    t.add_argument("--styles", type=Path, nargs="+", default=[],
+                   help="style images, or one folder of them (its MANIFEST.tsv order if it has one); "
+                   "with --from: the styles to add, if any")
     t.add_argument("--run", type=Path, required=True, help="run folder: checkpoints, logs, renders")
     t.add_argument("--steps", type=_positive_int, default=20000, help="total steps (default 20000)")
     t.add_argument("--batch", type=_positive_int, default=4)
@@ -118,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps over which the style weight rises from 0 (default 300)")
     t.add_argument("--widths", type=_positive_int, nargs=3, default=None, metavar="C",
                    help="channels of the three resolutions (default 16 32 64)")
-    t.add_argument("--residual-blocks", type=_positive_int, default=None)
+    t.add_argument("--residual-blocks", type=_positive_int, default=None,
+                   help="residual blocks (default 3); with --from, more than the base's grows it deeper, "
+                   "the new blocks starting as the identity (Chen et al. 2016, Net2Net)")
     t.add_argument("--content-weight", type=_non_negative)
     t.add_argument("--style-weight", type=_non_negative)
     t.add_argument("--tv-weight", type=_non_negative)
@@ -127,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "--from: per new style); may change when a run resumes (default: all 1)")
     _add_run_options(t, render_every=250)
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
-                   help="fine-tune: add --styles to the trained run RUN (its network, recipe and styles); only "
-                   "the new styles' normalisation parameters train (Dumoulin et al. 2017)")
+                   help="continue the trained run RUN (its network, recipe and styles) in a new run: add --styles, "
+                   "of which only the normalisation parameters train (Dumoulin et al. 2017), and/or grow it "
+                   "with more --residual-blocks, which trains everything")
     t.add_argument("--train-all", action="store_true", help="with --from: train the shared weights too")
 
     a = sub.add_parser(

@@ -194,8 +194,9 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
     def prepare(trainer, restarting):
         if recipe.init_from and not restarting:
-            n_base = init_from_run(trainer.transformer, recipe.init_from)
-            log(f"starting from {recipe.init_from} ({n_base} styles); new styles start as their mean")
+            n_base, blocks = init_from_run(trainer.transformer, recipe.init_from)
+            log(f"starting from {recipe.init_from} ({n_base} styles, {blocks} residual blocks); new styles "
+                f"start as their mean, new residual blocks as the identity")
         if recipe.freeze_shared:
             for layer in trainer.transformer.layers:
                 if not isinstance(layer, networks.ConditionalInstanceNorm):
@@ -221,15 +222,26 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
 
 def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, train_all: bool = False,
-                  **settings) -> Recipe:
-    """The recipe that adds ``styles`` to the trained run ``base_run`` (its network, recipe and styles).
+                  residual_blocks: int | None = None, **settings) -> Recipe:
+    """The recipe that continues the trained run ``base_run`` in a new run: more styles, more depth, or both.
 
-    Only the new styles' normalisation parameters train unless ``train_all``; ``weights`` (content,
-    style and tv weights, None: the base's) override the base's objective; ``style_scales`` are the
-    new styles'; ``settings`` (steps, batch, crop, scale, learning_rate, ramp_steps, seed) replace
-    the base's. Raises FileNotFoundError when ``base_run`` has no checkpoint.
+    New ``styles`` are added after the base's; only their normalisation parameters train unless
+    ``train_all``. ``residual_blocks`` above the base's grows the network deeper: the new blocks
+    start as the identity (:func:`convert.networks.silence_residual_block`) and everything trains,
+    on all styles unless new ones are given. ``weights`` (content, style and tv weights, None: the
+    base's) override the base's objective; ``style_scales`` are the new styles'; ``settings``
+    (steps, batch, crop, scale, learning_rate, ramp_steps, seed) replace the base's. Raises
+    FileNotFoundError when ``base_run`` has no checkpoint and ValueError when there is nothing to add.
     """
     _, base, _ = load_run(base_run)
+    blocks = base.residual_blocks if residual_blocks is None else residual_blocks
+    if blocks < base.residual_blocks:
+        raise ValueError(f"{base_run} has {base.residual_blocks} residual blocks: a network grows, it is not cut "
+                         f"(--residual-blocks {blocks})")
+    deeper = blocks > base.residual_blocks
+    if not styles and not deeper:
+        raise ValueError(f"nothing to add to {base_run}: give new --styles or more --residual-blocks "
+                         f"than its {base.residual_blocks}")
     objective = base.style_objective()
     changed = {k: v for k, v in weights.items() if v is not None}
     if changed:
@@ -238,31 +250,39 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     scales = list(base.style_scales or [1.0] * n_base) + list(style_scales or [1.0] * len(styles))
     return dataclasses.replace(
         base, styles=list(base.styles) + [str(s) for s in styles], photos=str(photos), **settings,
-        objective=objective.as_dict(), init_from=str(base_run),
-        train_styles=list(range(n_base, n_base + len(styles))), freeze_shared=not train_all,
+        residual_blocks=blocks, objective=objective.as_dict(), init_from=str(base_run),
+        train_styles=list(range(n_base, n_base + len(styles))) if styles else None,
+        freeze_shared=not (train_all or deeper),
         style_scales=scales if style_scales is not None or base.style_scales else None)
 
 
-def init_from_run(transformer: keras.Model, base_run) -> int:
-    """Copy a trained run's weights into ``transformer``, which has the base's styles first and maybe more.
+def init_from_run(transformer: keras.Model, base_run) -> tuple[int, int]:
+    """Copy a trained run's weights into ``transformer``: the base's styles first and maybe more, the
+    base's residual blocks and maybe more.
 
     Shared weights are copied as they are; each conditional-norm table gets the base's rows, and
     rows for new styles start at the mean of the base's rows (a neutral, already-stylised start).
-    Returns the number of the base's styles.
+    Residual blocks the base lacks start as the identity, so the grown network paints what the
+    base did. Returns the number of the base's styles and of its residual blocks.
     """
     base, base_recipe, _ = load_run(base_run)
     n_base = len(base_recipe.styles)
+    known = {layer.name for layer in base.layers}
     for layer in transformer.layers:
-        weights = base.get_layer(layer.name).get_weights() if layer.weights else []
+        if not layer.weights or layer.name not in known:
+            continue
+        weights = base.get_layer(layer.name).get_weights()
         if isinstance(layer, networks.ConditionalInstanceNorm):
             grown = []
             for table in weights:
                 extra = np.repeat(table.mean(axis=0, keepdims=True), layer.n_styles - n_base, axis=0)
                 grown.append(np.concatenate([table, extra], axis=0))
             weights = grown
-        if weights:
-            layer.set_weights(weights)
-    return n_base
+        layer.set_weights(weights)
+    blocks = base_recipe.residual_blocks
+    for index in range(blocks, networks.residual_blocks(transformer)):
+        networks.silence_residual_block(transformer, index)
+    return n_base, blocks
 
 
 def load_run(run_dir) -> tuple[keras.Model, Recipe, int]:

@@ -402,6 +402,19 @@ def test_train_needs_one_style_scale_per_style(tmp_path, train_inputs):
     assert_one_line_error(proc, "--style-scales", "2 numbers for 1 new styles")
 
 
+def test_train_needs_styles_unless_it_continues_a_run(tmp_path, train_inputs):
+    photos, _ = train_inputs
+    proc, _ = deepstyle("train", "--photos", photos, "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--styles", "only --from")
+    proc, _ = deepstyle("train", "--from", tmp_path / "base", "--photos", photos, "--widths", "16", "32", "96",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--widths", "keeps its base's widths")
+    proc, _ = deepstyle("train", "--from", tmp_path / "base", "--photos", photos, "--residual-blocks", "5",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "base", "no trained gallery run")
+    assert not (tmp_path / "run" / "recipe.json").exists()
+
+
 def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
     photos, _ = train_inputs
     (tmp_path / "run").mkdir()

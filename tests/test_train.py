@@ -269,3 +269,43 @@ def test_fine_tuning_a_new_style_trains_only_its_norm_parameters(tmp_path, folde
         else:
             for b, a in zip(before, after):
                 np.testing.assert_array_equal(a, b)  # shared weights frozen
+
+
+@pytest.mark.slow
+def test_growing_deeper_starts_as_the_trained_network_and_trains_the_new_blocks(tmp_path, folders):
+    """--from with more --residual-blocks (Net2DeeperNet, Chen et al. 2016): before any step the grown
+    network paints exactly what the base does, for each style and a mix; then every weight trains."""
+    from convert import networks
+
+    photos, styles = folders
+    base_run = tmp_path / "base"
+    training.train(recipe(photos, styles, 2), base_run, jit_compile=False, save_every=1e9, render_every=100,
+                   log=lambda *a: None)
+    base_net, _, _ = training.load_run(base_run)
+    no_weights = {"content_weight": None, "style_weight": None, "tv_weight": None}
+    grown_recipe = training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=3, steps=4)
+    assert grown_recipe.residual_blocks == 3 and grown_recipe.train_styles is None
+    assert not grown_recipe.freeze_shared and grown_recipe.styles == styles
+
+    grown = grown_recipe.build_transformer()
+    assert training.init_from_run(grown, base_run) == (2, 1)
+    picture = np.random.default_rng(1).uniform(0, 255, (1, 40, 48, 3)).astype(np.float32)
+    for weights in ([1, 0], [0, 1], [0.3, 0.7]):
+        style = np.asarray([weights], np.float32)
+        np.testing.assert_allclose(np.asarray(grown([picture, style])), np.asarray(base_net([picture, style])),
+                                   atol=1e-3)
+    assert not np.allclose(np.asarray(base_net([picture, np.eye(2, dtype=np.float32)[:1]])), picture, atol=1)
+
+    messages = []
+    step = training.train(grown_recipe, tmp_path / "grown", jit_compile=False, save_every=1e9, render_every=100,
+                          log=messages.append)
+    assert step == 4 and any("1 residual blocks" in m for m in messages)
+    trained, saved, _ = training.load_run(tmp_path / "grown")
+    assert networks.residual_blocks(trained) == 3 and saved.init_from == str(base_run)
+    for name in ("res2b_norm", "res2a_conv", "res0a_conv"):  # a new block's scale and convolution, an old block
+        before = grown.get_layer(name).get_weights()[0]
+        assert np.abs(trained.get_layer(name).get_weights()[0] - before).max() > 0, name
+    with pytest.raises(ValueError, match="nothing to add"):
+        training.extend_recipe(base_run, [], photos, no_weights)
+    with pytest.raises(ValueError, match="grows, it is not cut"):
+        training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=0)

@@ -5,11 +5,14 @@ network, the VGG16 loss network, Adam) in each mode, on the same batches, and se
 the reference of the same run, XLA float32 (what training used before precision was chosen):
 
 * TensorFlow, XLA, float32;
-* TensorFlow, graph mode (no XLA), float32;
+* TensorFlow, graph mode (no XLA), float32, with oneDNN's kernels (what ``deepstyle`` turns on) and
+  with TensorFlow's default Eigen kernels (``TF_ENABLE_ONEDNN_OPTS=0``);
 * TensorFlow, graph mode, ``mixed_bfloat16`` (oneDNN runs bfloat16 convolutions on AMX or
   AVX512-BF16 where the CPU has them, and emulates them elsewhere);
-* JAX (XLA), float32 and bfloat16, where JAX is installed (in a subprocess with KERAS_BACKEND=jax).
+* JAX (XLA), float32 and bfloat16, where JAX is installed.
 
+Each mode runs in its own process, since the Keras backend and TensorFlow's kernel choice are fixed
+when a process first imports them.
 Also says what ``--precision auto`` picks on this machine and why. Writes docs/bench/training.json
 and prints a Markdown table.
 
@@ -31,12 +34,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-MODES = {  # name: (precision, jit_compile)
-    "xla-float32": ("float32", True),
-    "graph-float32": ("float32", False),
-    "graph-bfloat16": ("bfloat16", False),
+ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1"}
+MODES = {  # name: (precision, jit_compile, environment of its process)
+    "xla-float32": ("float32", True, ONEDNN),
+    "graph-float32": ("float32", False, ONEDNN),
+    "graph-float32-eigen": ("float32", False, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
+    "graph-bfloat16": ("bfloat16", False, ONEDNN),
+    "jax-float32": ("float32", True, {"KERAS_BACKEND": "jax"}),
+    "jax-bfloat16": ("bfloat16", True, {"KERAS_BACKEND": "jax"}),
 }
-JAX_MODES = {"jax-float32": ("float32", True), "jax-bfloat16": ("bfloat16", True)}
 STYLES = 12
 
 
@@ -84,15 +90,17 @@ def time_mode(name: str, prec: str, jit: bool, crop: int, batch: int, steps: int
             "mean_loss": float(np.mean(losses))}
 
 
-def run_jax(args) -> list[dict]:
-    """The JAX modes in a subprocess (the Keras backend is fixed per process); [] without JAX."""
-    if importlib.util.find_spec("jax") is None:
-        return []
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
+def run_mode(name: str, args) -> dict | None:
+    """One mode in a subprocess with its environment; None for JAX where JAX is not installed."""
+    env = {**os.environ, **MODES[name][2]}
+    if env.get("KERAS_BACKEND") == "jax" and importlib.util.find_spec("jax") is None:
+        return None
     cmd = [sys.executable, __file__, "--crop", str(args.crop), "--batch", str(args.batch), "--steps", str(args.steps),
-           "--only", *JAX_MODES]
+           "--only", name]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result = json.loads(out.strip().splitlines()[-1])
+    result["environment"] = MODES[name][2]
+    return result
 
 
 def main() -> int:
@@ -101,21 +109,21 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--steps", type=int, default=8, help="timed steps per mode (default 8)")
     parser.add_argument("--out", type=Path, default=Path("docs/bench/training.json"))
-    parser.add_argument("--only", nargs="+", help=argparse.SUPPRESS)  # the JAX subprocess
+    parser.add_argument("--only", help=argparse.SUPPRESS)  # inside a mode's subprocess
     args = parser.parse_args()
 
-    if args.only:  # inside the JAX subprocess: print the results as one JSON line
-        results = [time_mode(m, *JAX_MODES[m], args.crop, args.batch, args.steps) for m in args.only]
-        print(json.dumps(results))
+    if args.only:  # print the mode's result as one JSON line
+        precision_name, jit, _ = MODES[args.only]
+        print(json.dumps(time_mode(args.only, precision_name, jit, args.crop, args.batch, args.steps)))
         return 0
 
     from convert import precision
 
     results = []
-    for name, (prec, jit) in MODES.items():
+    for name in MODES:
         print(f"timing {name} ...", file=sys.stderr)
-        results.append(time_mode(name, prec, jit, args.crop, args.batch, args.steps))
-    results += run_jax(args)
+        if (result := run_mode(name, args)) is not None:
+            results.append(result)
     reference = results[0]["seconds_per_step"]
     for r in results:
         r["speedup_vs_xla_float32"] = reference / r["seconds_per_step"]
