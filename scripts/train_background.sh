@@ -8,6 +8,7 @@
 # checkpoints/gallery is the run models/gallery was exported from (the tests compare the page with
 # it), so sessions train a candidate beside it, checkpoints/gallery-next (started as a copy of it);
 # when `deepstyle eval` shows the candidate better, it is exported and takes checkpoints/gallery's place.
+# A run grown deeper from another (`deepstyle train --from RUN --residual-blocks N`) resumes the same way.
 #
 # Every setting comes from RUN/recipe.json (what the run last trained with); options after RUN
 # override it (argparse keeps the last occurrence). With VAL=FOLDER, validation renders of its photos
@@ -30,15 +31,19 @@ VAL=${VAL:-}
 mapfile -t recipe < <("$PY" - "$run/recipe.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-if r.get("init_from"):
-    sys.exit(f"{sys.argv[1]}: a --from run; resume it with deepstyle train --from as it was started")
 o = r["objective"]
-args = ["--photos", r["photos"], "--styles", *r["styles"], "--steps", r["steps"], "--batch", r["batch"],
-        "--crop", r["crop"], "--scale", r["scale"], "--lr", r["learning_rate"], "--ramp-steps", r["ramp_steps"],
-        "--widths", *r["widths"], "--residual-blocks", r["residual_blocks"], "--seed", r["seed"],
+args = ["--photos", r["photos"], "--steps", r["steps"], "--batch", r["batch"], "--crop", r["crop"],
+        "--scale", r["scale"], "--lr", r["learning_rate"], "--ramp-steps", r["ramp_steps"],
+        "--residual-blocks", r["residual_blocks"], "--seed", r["seed"],
         "--content-weight", o["content_weight"], "--style-weight", o["style_weight"], "--tv-weight", o["tv_weight"]]
-if r.get("style_scales"):
-    args += ["--style-scales", *r["style_scales"]]
+if r.get("init_from"):  # a run grown deeper from another (deepstyle train --from RUN --residual-blocks N)
+    if r.get("train_styles"):
+        sys.exit(f"{sys.argv[1]}: a run that adds styles; resume it with deepstyle train --from as it was started")
+    args += ["--from", r["init_from"]]  # the base's styles, widths and style scales
+else:
+    args += ["--styles", *r["styles"], "--widths", *r["widths"]]
+    if r.get("style_scales"):
+        args += ["--style-scales", *r["style_scales"]]
 print("\n".join(map(str, args)))
 EOF
 )
