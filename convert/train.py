@@ -195,8 +195,11 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     def prepare(trainer, restarting):
         if recipe.init_from and not restarting:
             n_base, blocks = init_from_run(trainer.transformer, recipe.init_from)
-            log(f"starting from {recipe.init_from} ({n_base} styles, {blocks} residual blocks); new styles "
-                f"start as their mean, new residual blocks as the identity")
+            new = ([f"{len(recipe.styles) - n_base} new styles start as the mean of its styles"]
+                   if len(recipe.styles) > n_base else [])
+            new += ([f"{recipe.residual_blocks - blocks} new residual blocks as the identity"]
+                    if recipe.residual_blocks > blocks else [])
+            log(f"starting from {recipe.init_from} ({n_base} styles, {blocks} residual blocks); {', '.join(new)}")
         if recipe.freeze_shared:
             for layer in trainer.transformer.layers:
                 if not isinstance(layer, networks.ConditionalInstanceNorm):

@@ -40,11 +40,13 @@ CROP=${CROP:-256}
 # Per-style multipliers of the gallery's style weight (deepstyle train --style-scales), in the order
 # of FIXED/styles/MANIFEST.tsv; by default the committed run's own (checkpoints/gallery/recipe.json),
 # so a GPU session continues the recipe the CPU sessions are training; empty: all 1.
-# The gallery run to continue: the shipped one unless GALLERY_RUN names another (checkpoints/gallery-next,
-# the CPU sessions' candidate, once its evaluation beats the shipped run's).
+# The gallery run to continue: the shipped one unless GALLERY_RUN names another (checkpoints/gallery-next
+# or checkpoints/gallery-deep, the CPU sessions' candidates, once an evaluation beats the shipped run's).
 GALLERY_RUN=${GALLERY_RUN:-checkpoints/gallery}
 RECIPE_SCALES=$(python3 -c 'import json, sys; print(*json.load(open(sys.argv[1] + "/recipe.json")).get("style_scales") or [])' "$GALLERY_RUN" 2>/dev/null)
 STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
+# Its depth (a run grown with deepstyle train --from RUN --residual-blocks N resumes as any other).
+BLOCKS=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1] + "/recipe.json")).get("residual_blocks", 3))' "$GALLERY_RUN" 2>/dev/null || echo 3)
 # Batch 16 at 256 px, as Dumoulin et al. (2017) trained; in bfloat16 (--precision auto on an
 # Ampere-or-later GPU) larger batches keep the GPU busier.
 BATCH=${BATCH:-16}
@@ -96,6 +98,7 @@ run() {  # name, command...: run in the background under the deadline, log to WO
 }
 run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/styles" --run "$WORK/gallery" \
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
+  --residual-blocks "$BLOCKS" \
   --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION" \
   ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
 for w in $ADAIN_WEIGHTS; do
