@@ -28,7 +28,7 @@ fi
 PY=${PY:-.venv/bin/python}  # reads the recipe; DEEPSTYLE is the command that trains
 VAL=${VAL:-}
 
-mapfile -t recipe < <("$PY" - "$run/recipe.json" <<'EOF'
+recipe_args=$("$PY" - "$run/recipe.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 o = r["objective"]
@@ -46,7 +46,8 @@ else:
         args += ["--style-scales", *r["style_scales"]]
 print("\n".join(map(str, args)))
 EOF
-)
+) || exit 2
+mapfile -t recipe <<< "$recipe_args"
 val=()
 if [ -n "$VAL" ]; then
   [ -d "$VAL" ] || { echo "VAL=$VAL: not a folder of photos" >&2; exit 2; }

@@ -1,0 +1,71 @@
+"""scripts/train_background.sh: the training command it starts for a committed run's recipe."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from convert.train import Recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def started_command(tmp_path, recipe: dict) -> list[str]:
+    """The arguments train_background.sh hands the training command for ``recipe``."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "recipe.json").write_text(json.dumps({"kind": "gallery", **recipe}))
+    (run / "state.json").write_text(json.dumps({"step": 10}))
+    argv = tmp_path / "argv.json"
+    fake = tmp_path / "deepstyle"  # stands in for the trainer: records what it was asked to do
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\njson.dump(sys.argv[1:], open({str(argv)!r}, 'w'))\n")
+    fake.chmod(0o755)
+    proc = subprocess.run([str(ROOT / "scripts/train_background.sh"), "7", str(run), "--batch", "2"],
+                          env={**os.environ, "DEEPSTYLE": str(fake), "PY": sys.executable},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for _ in range(100):
+        if argv.exists():
+            return json.loads(argv.read_text())
+        time.sleep(0.1)
+    pytest.fail("the training command was not started")
+
+
+def value(args, flag):
+    return args[args.index(flag) + 1]
+
+
+def test_a_run_resumes_with_its_recipe_and_the_options_given(tmp_path):
+    recipe = Recipe(styles=["a.jpg", "b.jpg"], photos="photos", crop=256, learning_rate=3e-4, widths=(8, 16, 32),
+                    residual_blocks=2, style_scales=[0.5, 2.0])
+    args = started_command(tmp_path, json.loads(json.dumps(recipe.__dict__)))
+    assert args[:3] == ["train", "--run", str(tmp_path / "run")]
+    assert args[args.index("--styles") + 1:args.index("--styles") + 3] == ["a.jpg", "b.jpg"]
+    assert value(args, "--crop") == "256" and value(args, "--lr") == "0.0003"
+    assert value(args, "--residual-blocks") == "2" and value(args, "--style-scales") == "0.5"
+    assert value(args, "--time-limit-min") == "7" and "--from" not in args
+    assert args[-2:] == ["--batch", "2"]  # options after the run override the recipe (argparse keeps the last)
+
+
+def test_a_grown_run_resumes_from_its_base_at_its_own_depth(tmp_path):
+    recipe = Recipe(styles=["a.jpg", "b.jpg"], photos="photos", residual_blocks=5, init_from="checkpoints/base",
+                    style_scales=[0.5, 2.0])
+    args = started_command(tmp_path, json.loads(json.dumps(recipe.__dict__)))
+    assert value(args, "--from") == "checkpoints/base" and value(args, "--residual-blocks") == "5"
+    # the base's styles, widths and scales: --styles and --style-scales would mean new styles
+    assert "--styles" not in args and "--style-scales" not in args and "--widths" not in args
+
+
+def test_a_run_that_adds_styles_is_not_resumed_in_the_background(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    recipe = Recipe(styles=["a.jpg", "b.jpg"], photos="photos", init_from="base", train_styles=[1], freeze_shared=True)
+    (run / "recipe.json").write_text(json.dumps({"kind": "gallery", **json.loads(json.dumps(recipe.__dict__))}))
+    (run / "state.json").write_text(json.dumps({"step": 10}))
+    proc = subprocess.run([str(ROOT / "scripts/train_background.sh"), "7", str(run)],
+                          env={**os.environ, "DEEPSTYLE": "false", "PY": sys.executable}, capture_output=True, text=True)
+    assert proc.returncode == 2 and "adds styles" in proc.stderr and not (run / "train.pid").exists()
