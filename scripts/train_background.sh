@@ -2,11 +2,12 @@
 # Resumes a committed training run in the background for MINUTES minutes, then saves and stops.
 #
 #   scripts/train_background.sh MINUTES [RUN] [deepstyle train options that override the recipe]
-#   scripts/train_background.sh 100                         # checkpoints/gallery-next, as recorded
+#   scripts/train_background.sh 100                         # checkpoints/gallery-deep, as recorded
 #   scripts/train_background.sh 100 checkpoints/gallery-next --batch 8 --crop 128
 #
 # checkpoints/gallery is the run models/gallery was exported from (the tests compare the page with
-# it), so sessions train a candidate beside it, checkpoints/gallery-next (started as a copy of it);
+# it), so sessions train a candidate beside it: checkpoints/gallery-deep, grown to 5 residual blocks from
+# checkpoints/gallery-next (itself started as a copy of checkpoints/gallery);
 # when `deepstyle eval` shows the candidate better, it is exported and takes checkpoints/gallery's place.
 # A run grown deeper from another (`deepstyle train --from RUN --residual-blocks N`) resumes the same way.
 #
@@ -17,9 +18,9 @@
 # weights, optimiser state, state.json, recipe.json and log.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,18p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 minutes=$1
-run=${2:-checkpoints/gallery-next}
+run=${2:-checkpoints/gallery-deep}
 shift $(( $# >= 2 ? 2 : 1 ))
 [ -f "$run/recipe.json" ] && [ -f "$run/state.json" ] || { echo "$run: no training run with a checkpoint here" >&2; exit 2; }
 if [ -f "$run/train.pid" ] && kill -0 "$(cat "$run/train.pid")" 2>/dev/null; then
