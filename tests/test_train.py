@@ -209,6 +209,38 @@ def test_crop_batches_are_seeded_and_shaped():
     assert len(a) == 5
 
 
+
+def test_the_compiled_step_scores_what_the_objective_scores(chelsea_small, stripes_style):
+    """A graph-mode training step's loss is the objective computed eagerly on the same batch: the
+    stylised images and the photos go through separate VGG16s (the photo's stops at the content
+    layer), and both carry the real weights inside the traced step."""
+    import keras
+
+    from convert import networks, vgg
+    from convert.losses import StyleObjective
+
+    keras.utils.set_random_seed(0)
+    objective = StyleObjective()
+    grams = training.style_grams(objective, [stripes_style.astype(np.float32), chelsea_small[:40, :40]])
+    trainer = training.StyleTrainer(networks.transformer(2, widths=(4, 8, 8), residual_blocks=1), objective, grams,
+                                    style_scales=[1.0, 2.0])
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    data = training.CropBatches([chelsea_small.astype(np.uint8)], 2, batch=2, crop=32, batches=2, seed=0, first_step=10, ramp_steps=1)
+    for i in range(2):  # the first step traces (before anything runs eagerly), the second does not
+        x, y = data[i]
+        before = trainer.transformer.get_weights()
+        stepped = float(trainer.train_on_batch(x, y))  # the loss of the weights before the update
+        trainer.transformer.set_weights(before)
+        assert stepped == pytest.approx(float(trainer.compute_loss(x, y, trainer(x))), rel=1e-4)
+    # and the terms are those of one VGG16 that sees both batches
+    x, _ = data[0]
+    out = trainer(x)
+    full = vgg.feature_extractor(objective.taps)
+    expected = objective.terms(out, full(out), full(x[0]), {k: keras.ops.einsum("bn,ncd->bcd", x[1], g)
+                                                          for k, g in trainer.style_grams.items()})
+    for name, value in trainer.terms(x[0], x[1], out).items():
+        np.testing.assert_allclose(np.asarray(value), np.asarray(expected[name]), rtol=1e-4)
+
 def test_fit_sees_the_ramp_from_zero():
     """Batch i of the data is step i: fit must not shuffle the batches (Keras does by default)."""
     import keras
