@@ -77,8 +77,16 @@ def adaptive_instance_norm(content, style_mean, style_std, eps: float = 1e-5):
     return normalised * style_std[:, None, None, :] + style_mean[:, None, None, :]
 
 
-def decoder(widths=DEFAULT_DECODER_WIDTHS, name: str = "decoder") -> keras.Model:
-    """relu4_1-sized features (batch, H/8, W/8, 512) -> image (batch, H, W, 3), about [0, 255]."""
+def decoder(widths=DEFAULT_DECODER_WIDTHS, upsample: str = "nearest", name: str = "decoder") -> keras.Model:
+    """relu4_1-sized features (batch, H/8, W/8, 512) -> image (batch, H, W, 3), about [0, 255].
+
+    ``upsample`` is ``"nearest"`` (the paper's) or ``"bilinear"``
+    (:class:`convert.networks.BilinearUpsample`: no 8-pixel grid to unlearn); both have the same
+    weights, so a decoder trained with one can go on training with the other.
+    """
+    if upsample not in networks.UPSAMPLING:
+        raise ValueError(f"upsample must be one of {', '.join(networks.UPSAMPLING)}, not {upsample!r}")
+    up = networks.UPSAMPLING[upsample]
     w1, w2, w3 = widths
     features = keras.Input((None, None, vgg.CHANNELS["relu4_1"]), name="features")
 
@@ -92,13 +100,13 @@ def decoder(widths=DEFAULT_DECODER_WIDTHS, name: str = "decoder") -> keras.Model
     # decoder starts near the displayable range.
     x = layers.Rescaling(1 / FEATURE_SCALE, name="features_scale")(features)
     x = conv(x, w1, "dec4_1")
-    x = networks.NearestUpsample(2, name="up3")(x)
+    x = up("up3")(x)
     x = conv(x, w1, "dec3_2")
     x = conv(x, w2, "dec3_1")
-    x = networks.NearestUpsample(2, name="up2")(x)
+    x = up("up2")(x)
     x = conv(x, w2, "dec2_2")
     x = conv(x, w3, "dec2_1")
-    x = networks.NearestUpsample(2, name="up1")(x)
+    x = up("up1")(x)
     x = conv(x, w3, "dec1_2")
     x = networks.ReflectPad(1, name="dec1_1_pad")(x)
     # The head is float32 under any dtype policy (convert.precision), as the gallery network's is.
@@ -201,14 +209,20 @@ class AdaINRecipe:
     tv_weight: float = 0.0
     widths: tuple[int, ...] = DEFAULT_DECODER_WIDTHS
     seed: int = 0
+    upsample: str = "nearest"  # or "bilinear" (:func:`decoder`)
+    # A new run may start from the weights of run `init_from` (same widths and held-out paintings),
+    # to train them on with another upsampling, say.
+    init_from: str | None = None
 
     def build_decoder(self) -> keras.Model:
-        return decoder(tuple(self.widths))
+        return decoder(tuple(self.widths), self.upsample)
 
 
 #: Decoder settings a run's sessions may not change: what the decoder is, and which paintings it
 #: must never see. Crops, scale, weights and learning rate may change (a curriculum).
-FIXED = ("styles", "holdout", "widths")
+FIXED = ("styles", "holdout", "widths", "upsample", "init_from")
+#: What recipes written before a setting existed trained with.
+FIXED_DEFAULTS = {"upsample": "nearest", "init_from": None}
 
 
 class AdaINMonitor(training.Monitor):
@@ -248,7 +262,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
                 time_limit: float | None = None, precision_choice: str = "auto") -> int:
     """Train (or resume) the decoder in ``run_dir``; returns the step reached (``precision_choice``:
     :func:`convert.precision.resolve`)."""
-    run_dir = training.open_run(run_dir, "adain", asdict(recipe), FIXED, recipe.seed)
+    run_dir = training.open_run(run_dir, "adain", asdict(recipe), FIXED, recipe.seed, FIXED_DEFAULTS)
     log(f"loading photos from {recipe.photos} at {recipe.scale} px")
     photos, _ = data.load_folder(recipe.photos, recipe.scale, log=log)
     paintings = data.load_paintings(recipe.styles, recipe.holdout, recipe.scale, log=log)
@@ -259,11 +273,16 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
         val_styles = [np.asarray(images.load_image(p, size=val_size), np.float32) for p in held[:6]]
     log(f"{len(photos)} photos, {len(paintings)} style images, {len(recipe.holdout)} held out")
 
+    def start_from_base(trainer):
+        base, _, base_step = load_run(recipe.init_from)
+        trainer.decoder.set_weights(base.get_weights())
+        log(f"starting from {recipe.init_from} at step {base_step} ({recipe.upsample} upsampling)")
+
     probe = np.zeros((1, 16, 16, 3), np.float32)
     return training.session(
         run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight),
         steps=recipe.steps, learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
-        precision_choice=precision_choice, log=log,
+        precision_choice=precision_choice, log=log, fresh=start_from_base if recipe.init_from else None,
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,
                                           recipe.seed, start),
         monitor=lambda: AdaINMonitor(run_dir, val, val_styles, recipe.steps, save_every, render_every, log=log,

@@ -179,8 +179,24 @@ def _check_photos_and_styles(args) -> None:
         raise UsageError(f"--holdout: no style image named {unknown[0]}")
 
 
+def _check_adain_base(args, widths) -> None:
+    """``--from RUN`` names a trained AdaIN run of the same widths and held-out paintings."""
+    if not (runs.has_checkpoint(args.base) and runs.run_kind(args.base) == "adain"):
+        raise UsageError(f"{args.base}: no trained AdaIN run here to start from (--from)")
+    base = runs.read_recipe(args.base)
+    if list(base["widths"]) != list(widths):
+        raise UsageError(f"--from {args.base}: its decoder is {' '.join(map(str, base['widths']))} wide, "
+                         f"not {' '.join(map(str, widths))} (--widths)")
+    if sorted(base.get("holdout", [])) != sorted(args.holdout):
+        raise UsageError(f"--from {args.base}: hold out the paintings it held out "
+                         f"(--holdout {' '.join(base.get('holdout', []))})")
+
+
 def run_adain_train(args) -> int:
     _check_photos_and_styles(args)
+    widths = tuple(args.widths or (128, 64, 32))  # adain.DEFAULT_DECODER_WIDTHS, before TensorFlow loads
+    if args.base is not None:
+        _check_adain_base(args, widths)
     args.run.mkdir(parents=True, exist_ok=True)
 
     from . import adain
@@ -188,8 +204,8 @@ def run_adain_train(args) -> int:
     recipe = adain.AdaINRecipe(
         photos=str(args.photos), styles=[str(s) for s in args.styles], holdout=list(args.holdout),
         steps=args.steps, batch=args.batch, crop=args.crop, scale=args.scale, learning_rate=args.lr,
-        style_weight=args.style_weight, tv_weight=args.tv_weight,
-        widths=tuple(args.widths or adain.DEFAULT_DECODER_WIDTHS), seed=args.seed)
+        style_weight=args.style_weight, tv_weight=args.tv_weight, widths=widths, seed=args.seed,
+        upsample=args.upsample, init_from=None if args.base is None else str(args.base))
     step = _training(adain.train_adain, recipe, args, val_folder=args.val_photos, render_every=args.render_every)
     print(f"trained to step {step}; checkpoint in {args.run}")
     return 0

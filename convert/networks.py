@@ -131,7 +131,8 @@ class NearestUpsample(layers.Layer):
         super().__init__(**kwargs)
         self.factor = factor
 
-    #: Set by :func:`resize_for_export`: compute the same numbers with a nearest-neighbour resize.
+    #: Set by :func:`resize_for_export`: compute the same numbers with a resize (read by
+    #: :class:`BilinearUpsample` too).
     resize = False
 
     def call(self, x):
@@ -152,9 +153,55 @@ class NearestUpsample(layers.Layer):
         return {**super().get_config(), "factor": self.factor}
 
 
+def _twice_along(x, axis: int):
+    """Bilinear 2x along ``axis`` (1: rows, 2: columns) with half-pixel centres: output pixels 2i and
+    2i + 1 are 3/4 of input pixel i and 1/4 of its neighbour before and after, edges repeated."""
+    first, last = (x[:, :1], x[:, -1:]) if axis == 1 else (x[:, :, :1], x[:, :, -1:])
+    inner_before, inner_after = (x[:, :-1], x[:, 1:]) if axis == 1 else (x[:, :, :-1], x[:, :, 1:])
+    before = ops.concatenate([first, inner_before], axis=axis)
+    after = ops.concatenate([inner_after, last], axis=axis)
+    pair = ops.stack([0.75 * x + 0.25 * before, 0.75 * x + 0.25 * after], axis=axis + 1)
+    shape = ops.shape(x)
+    size = [shape[0], shape[1], shape[2], shape[3]]
+    size[axis] = size[axis] * 2
+    return ops.reshape(pair, size)
+
+
+@keras.saving.register_keras_serializable(package="deepstyle")
+class BilinearUpsample(layers.Layer):
+    """Bilinear upsampling by 2, half-pixel centres: what ``tf.image.resize(..., "bilinear")`` and
+    TensorFlow.js's ``resizeBilinear(..., halfPixelCenters=true)`` compute.
+
+    Nearest repetition copies each feature into a 2x2 block, and three of them in a row leave a grid
+    every 8 pixels unless the convolutions after them learn to hide it; interpolating first removes
+    it at its source (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard Artifacts",
+    resize-then-convolve). Written with slices, sums and a reshape, so that it trains on every backend
+    (a resize's gradient has no XLA kernel on the CPU); exported as a ResizeBilinear
+    (:func:`resize_for_export`).
+    """
+
+    def call(self, x):
+        if NearestUpsample.resize and keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            shape = tf.shape(x)
+            return tf.image.resize(x, tf.stack([shape[1] * 2, shape[2] * 2]), method="bilinear")
+        return _twice_along(_twice_along(x, 1), 2)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h and h * 2, w and w * 2, c)
+
+
+#: The decoder's upsampling layers, by the name recipes record.
+UPSAMPLING = {"nearest": lambda name: NearestUpsample(2, name=name),
+              "bilinear": lambda name: BilinearUpsample(name=name)}
+
+
 @contextlib.contextmanager
 def resize_for_export():
-    """Within this block, :class:`NearestUpsample` traces as ResizeNearestNeighbor (TensorFlow only).
+    """Within this block, :class:`NearestUpsample` traces as ResizeNearestNeighbor and
+    :class:`BilinearUpsample` as ResizeBilinear (TensorFlow only).
 
     The broadcast multiply by ones can reach the TensorFlow.js converter as Tile ops (TensorFlow's
     arithmetic optimiser rewrites Mul-by-ones into Tile: it did for the AdaIN decoder, not for the

@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tv-weight", type=_non_negative, default=0.0, help="default 0")
     a.add_argument("--widths", type=_positive_int, nargs=3, default=None, metavar="C",
                    help="decoder channels (default 128 64 32)")
+    a.add_argument("--upsample", choices=("nearest", "bilinear"), default="nearest",
+                   help="the decoder's three 2x upsamplings: nearest (the paper's, default) or bilinear "
+                   "(leaves no 8-pixel grid)")
+    a.add_argument("--from", dest="base", type=Path, metavar="RUN",
+                   help="start a new run from the decoder weights of the trained run RUN (same --widths and "
+                   "--holdout), to train them on with another --upsample, say")
     _add_run_options(a, render_every=500)
 
     d = sub.add_parser(

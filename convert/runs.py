@@ -115,8 +115,11 @@ def _portable(key: str, value):
     return [Path(v).name for v in value] if isinstance(value, list) else Path(value).name
 
 
-def check_resumable(run_dir, recipe: dict, keys: tuple[str, ...], kind: str) -> None:
+def check_resumable(run_dir, recipe: dict, keys: tuple[str, ...], kind: str, defaults: dict | None = None) -> None:
     """Refuse to continue ``run_dir``'s checkpoint under a ``recipe`` (a dict) that differs in ``keys``.
+
+    A key the saved recipe lacks (one added to the recipes since it was written) counts as its
+    value in ``defaults``.
 
     A folder without a checkpoint is fine (a run that failed before its first save is no run). Data
     paths are compared by file and folder names, so a run moves between machines that keep the
@@ -132,7 +135,8 @@ def check_resumable(run_dir, recipe: dict, keys: tuple[str, ...], kind: str) -> 
     if kind_of(saved) != kind:
         raise RecipeMismatch(f"{run_dir} holds another kind of run (not {KINDS[kind]}); use a new run folder")
     for key in keys:
-        if json.dumps(_portable(key, saved.get(key))) != json.dumps(_portable(key, recipe.get(key))):
+        before = saved.get(key, (defaults or {}).get(key))
+        if json.dumps(_portable(key, before)) != json.dumps(_portable(key, recipe.get(key))):
             raise RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
 
 

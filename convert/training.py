@@ -30,12 +30,13 @@ import numpy as np
 from . import images, precision, runs
 
 
-def open_run(run_dir, kind: str, recipe: dict, keys: tuple[str, ...], seed: int) -> Path:
+def open_run(run_dir, kind: str, recipe: dict, keys: tuple[str, ...], seed: int, defaults: dict | None = None) -> Path:
     """Make ``run_dir``, refuse it if its checkpoint belongs to another run (differing in ``keys``, or
-    another ``kind``), record ``recipe`` as its recipe.json and seed every random generator."""
+    another ``kind``; keys its saved recipe lacks count as ``defaults``), record ``recipe`` as its
+    recipe.json and seed every random generator."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    runs.check_resumable(run_dir, recipe, keys, kind)
+    runs.check_resumable(run_dir, recipe, keys, kind, defaults)
     runs.write_recipe(run_dir, kind, recipe)
     keras.utils.set_random_seed(seed)
     return run_dir

@@ -1,10 +1,13 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from convert import adain, losses, runs
+from convert import adain, losses, networks, runs
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_adain_gives_content_the_style_statistics():
@@ -26,6 +29,26 @@ def test_decoder_size_and_shapes():
     assert 800_000 < dec.count_params() < 1_000_000  # a quarter of the paper's widths, for the browser
     out = dec(np.zeros((1, 3, 5, 512), np.float32))
     assert tuple(out.shape) == (1, 24, 40, 3)
+
+
+def test_bilinear_decoder_takes_the_same_weights_and_paints_no_8_pixel_grid():
+    """The two upsamplings take the same weights. With the committed decoder's (trained with nearest
+    repetition), nearest paints the 8-pixel grid and bilinear does not, before any training."""
+    import skimage.data
+
+    from convert import evaluate
+    from conftest import _resize
+
+    nearest, recipe, _ = adain.load_run(ROOT / "checkpoints" / "adain")
+    bilinear = adain.decoder(recipe.widths, upsample="bilinear")
+    assert [w.shape for w in nearest.get_weights()] == [w.shape for w in bilinear.get_weights()]
+    bilinear.set_weights(nearest.get_weights())
+    photo, style = _resize(skimage.data.chelsea(), 192), _resize(skimage.data.astronaut(), 192)
+    assert evaluate.block_figure(photo) < 1.1
+    assert evaluate.block_figure(adain.stylize(nearest, photo, style)) > 1.25  # 1.30 measured
+    assert evaluate.block_figure(adain.stylize(bilinear, photo, style)) < 1.15  # 1.12
+    with pytest.raises(ValueError, match="nearest, bilinear"):
+        adain.decoder(upsample="cubic")
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +125,34 @@ def test_train_resumes_and_holds_out(tmp_path, training_folders):
     recipe.holdout, recipe.widths = ["held.png"], (8, 8, 4)
     with pytest.raises(runs.RecipeMismatch, match="another widths"):
         adain.train_adain(recipe, run, log=lines.append)
+
+
+def test_a_run_can_start_from_another_with_bilinear_upsampling(tmp_path, training_folders):
+    """--from: a new run starts from the base run's decoder weights (and resumes as itself); old
+    recipes without the setting count as nearest upsampling."""
+    photos, styles = training_folders
+    base = adain.AdaINRecipe(photos=str(photos), styles=[str(styles)], holdout=["held.png"], steps=1,
+                             batch=1, crop=32, scale=64, widths=(8, 8, 8))
+    adain.train_adain(base, tmp_path / "base", log=lambda *a: None)
+    base_decoder = adain.load_run(tmp_path / "base")[0]
+    lines = []
+    smooth = adain.AdaINRecipe(**{**vars(base), "upsample": "bilinear", "init_from": str(tmp_path / "base"),
+                                  "learning_rate": 1e-9})
+    assert adain.train_adain(smooth, tmp_path / "smooth", log=lines.append) == 1
+    assert any(f"starting from {tmp_path / 'base'} at step 1 (bilinear upsampling)" in line for line in lines)
+    dec, saved, _ = adain.load_run(tmp_path / "smooth")
+    assert saved.upsample == "bilinear" and any(isinstance(l, networks.BilinearUpsample) for l in dec.layers)
+    for trained, start in zip(dec.get_weights(), base_decoder.get_weights()):  # one step of lr 1e-9
+        np.testing.assert_allclose(trained, start, atol=1e-6)
+    smooth.steps = 2
+    assert adain.train_adain(smooth, tmp_path / "smooth", log=lines.append) == 2  # resumes, does not restart
+    assert sum("starting from" in line for line in lines) == 1
+    with pytest.raises(runs.RecipeMismatch, match="another upsample"):
+        adain.train_adain(adain.AdaINRecipe(**{**vars(smooth), "upsample": "nearest"}), tmp_path / "smooth",
+                          log=lines.append)
+    # a recipe written before upsampling was a setting
+    recipe_path = tmp_path / "base" / "recipe.json"
+    old = {k: v for k, v in json.loads(recipe_path.read_text()).items() if k not in ("upsample", "init_from")}
+    recipe_path.write_text(json.dumps(old))
+    base.steps = 2
+    assert adain.train_adain(base, tmp_path / "base", log=lines.append) == 2

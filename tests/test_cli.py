@@ -436,6 +436,26 @@ def test_adain_train_rejects_an_unknown_holdout(tmp_path, train_inputs):
     assert_one_line_error(proc, "missing", "no such file")
 
 
+def test_adain_train_from_needs_a_trained_run_of_the_same_shape(tmp_path, train_inputs):
+    photos, styles = train_inputs
+    held = sorted(p.name for p in Path(styles).iterdir())[0]
+    proc, _ = deepstyle("adain-train", "--photos", photos, "--styles", styles, "--from", tmp_path / "base",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "base", "no trained AdaIN run")
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "recipe.json").write_text(json.dumps({"kind": "adain", "photos": "p", "styles": ["s"], "holdout": [held],
+                                                  "widths": [128, 64, 32]}))
+    (base / "state.json").write_text(json.dumps({"step": 5, "weights": "w.h5", "optimizer": "o.npz"}))
+    proc, _ = deepstyle("adain-train", "--photos", photos, "--styles", styles, "--from", base, "--widths", "8", "8", "8",
+                        "--holdout", held, "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--widths", "128 64 32 wide")
+    proc, _ = deepstyle("adain-train", "--photos", photos, "--styles", styles, "--from", base, "--upsample", "bilinear",
+                        "--run", tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--holdout", held)
+    assert not (tmp_path / "run").exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).
 

@@ -278,3 +278,27 @@ def test_style_network_exports_with_any_size_and_style_mix(tmp_path):
         assert y.shape == (1, 37, 50, 3)
         assert np.abs(y[0] - expected).max() < 1e-2
     assert np.abs(expected - networks.stylize(net, x[0], [0.2, 0.8, 0.0])).mean() > 0.5  # styles differ
+
+
+@needs_node
+def test_a_bilinear_decoder_exports_as_resize_bilinear_and_paints_the_same_in_tfjs(tmp_path):
+    """The AdaIN decoder with bilinear upsampling, traced for export as the site's decoder is
+    (networks.resize_for_export): ResizeBilinear ops, and TensorFlow.js in Node paints what Keras does."""
+    from convert import adain, networks
+    from convert.export import save_graph_function
+
+    dec = adain.decoder((8, 8, 8), upsample="bilinear")
+    rng = np.random.default_rng(0)
+    dec.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in dec.get_weights()])
+    with networks.resize_for_export():
+        save_graph_function(dec, tmp_path / "saved", input_name="features", output_name="image", channels=512)
+    convert_saved_model(tmp_path / "saved", tmp_path / "js")
+    ops = [node["op"] for node in json.loads((tmp_path / "js" / "model.json").read_text())["modelTopology"]["node"]]
+    assert ops.count("ResizeBilinear") == 3 and "Tile" not in ops, sorted(set(ops))
+    x = np.abs(rng.normal(10, 5, (1, 3, 5, 512))).astype("<f4")
+    y, info, _ = _predict(tmp_path / "js", x, tmp_path)
+    expected = np.asarray(dec(x))
+    assert y.shape == expected.shape == (1, 24, 40, 3)
+    assert np.ptp(expected) > 1.0  # a picture, not a constant
+    # float32 sums over 512 channels in another order: within 1e-4 of the output's range
+    np.testing.assert_allclose(y, expected, rtol=0, atol=1e-4 * float(np.ptp(expected)))

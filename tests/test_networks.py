@@ -102,6 +102,26 @@ def test_upsampling_traced_for_export_is_the_same_nearest_resize():
     assert resized.shape == (1, 10, 14, 4)
 
 
+def test_bilinear_upsampling_is_tensorflows_half_pixel_resize_in_training_and_export():
+    """BilinearUpsample's slices and sums compute tf.image.resize's bilinear 2x (half-pixel centres,
+    edges repeated), at odd sizes and size 1; traced for export it is one ResizeBilinear."""
+    import tensorflow as tf
+
+    layer = networks.BilinearUpsample()
+    for shape in ((1, 5, 7, 4), (2, 1, 3, 2), (1, 4, 4, 1)):
+        x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+        expected = tf.image.resize(x, (shape[1] * 2, shape[2] * 2), method="bilinear").numpy()
+        np.testing.assert_allclose(np.asarray(layer(x)), expected, atol=1e-5)
+    ramp = np.arange(4, dtype=np.float32).reshape(1, 1, 4, 1)  # 0 1 2 3 -> 0 .25 .75 1.25 1.75 2.25 2.75 3
+    np.testing.assert_allclose(np.asarray(layer(ramp))[0, 0, :, 0], [0, .25, .75, 1.25, 1.75, 2.25, 2.75, 3])
+    with networks.resize_for_export():
+        traced = tf.function(lambda t: layer(t), input_signature=[tf.TensorSpec([1, None, None, 4])])
+        graph = traced.get_concrete_function().graph
+    assert any(op.type == "ResizeBilinear" for op in graph.get_operations())
+    x = np.random.default_rng(1).normal(size=(1, 5, 7, 4)).astype(np.float32)
+    np.testing.assert_allclose(traced(x).numpy(), np.asarray(layer(x)), atol=1e-5)
+
+
 def test_pad_for_reaches_twice_the_stride_and_repeats_edges_it_cannot_reflect():
     from convert.networks import pad_for
 
