@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resumes a committed training run in the background for MINUTES minutes, then saves and stops.
 #
-#   scripts/train_background.sh MINUTES [RUN] [deepstyle train options that override the recipe]
+#   scripts/train_background.sh MINUTES [RUN] [options of its deepstyle command that override the recipe]
 #   scripts/train_background.sh 100                         # checkpoints/gallery-deep, as recorded
 #   scripts/train_background.sh 100 checkpoints/gallery-next --batch 8 --crop 128
 #
@@ -9,7 +9,7 @@
 # it), so sessions train a candidate beside it: checkpoints/gallery-deep, grown to 5 residual blocks from
 # checkpoints/gallery-next (itself started as a copy of checkpoints/gallery);
 # when `deepstyle eval` shows the candidate better, it is exported and takes checkpoints/gallery's place.
-# A run grown deeper from another (`deepstyle train --from RUN --residual-blocks N`) resumes the same way.
+# A grown gallery run (`deepstyle train --from RUN --residual-blocks N`) and an AdaIN run resume the same way.
 #
 # Every setting comes from RUN/recipe.json (what the run last trained with); options after RUN
 # override it (argparse keeps the last occurrence). With VAL=FOLDER, validation renders of its photos
@@ -26,35 +26,18 @@ shift $(( $# >= 2 ? 2 : 1 ))
 if [ -f "$run/train.pid" ] && kill -0 "$(cat "$run/train.pid")" 2>/dev/null; then
   echo "$run is already training (pid $(cat "$run/train.pid"))" >&2; exit 2
 fi
-PY=${PY:-.venv/bin/python}  # reads the recipe; DEEPSTYLE is the command that trains
+PY=${PY:-python3}  # reads the recipe (scripts/recipe_args.py); DEEPSTYLE is the command that trains
 VAL=${VAL:-}
 
-recipe_args=$("$PY" - "$run/recipe.json" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-o = r["objective"]
-args = ["--photos", r["photos"], "--steps", r["steps"], "--batch", r["batch"], "--crop", r["crop"],
-        "--scale", r["scale"], "--lr", r["learning_rate"], "--ramp-steps", r["ramp_steps"],
-        "--residual-blocks", r["residual_blocks"], "--seed", r["seed"],
-        "--content-weight", o["content_weight"], "--style-weight", o["style_weight"], "--tv-weight", o["tv_weight"]]
-if r.get("init_from"):  # a run grown deeper from another (deepstyle train --from RUN --residual-blocks N)
-    if r.get("train_styles"):
-        sys.exit(f"{sys.argv[1]}: a run that adds styles; resume it with deepstyle train --from as it was started")
-    args += ["--from", r["init_from"]]  # the base's styles, widths and style scales
-else:
-    args += ["--styles", *r["styles"], "--widths", *r["widths"]]
-    if r.get("style_scales"):
-        args += ["--style-scales", *r["style_scales"]]
-print("\n".join(map(str, args)))
-EOF
-) || exit 2
+recipe_args=$("$PY" scripts/recipe_args.py "$run") || exit 2
 mapfile -t recipe <<< "$recipe_args"
 val=()
 if [ -n "$VAL" ]; then
   [ -d "$VAL" ] || { echo "VAL=$VAL: not a folder of photos" >&2; exit 2; }
   val=(--val-photos "$VAL")
 fi
-nohup "${DEEPSTYLE:-.venv/bin/deepstyle}" train --run "$run" "${recipe[@]}" "${val[@]}" --render-every 200 \
+# recipe: the subcommand (train or adain-train), then its options
+nohup "${DEEPSTYLE:-.venv/bin/deepstyle}" "${recipe[0]}" --run "$run" "${recipe[@]:1}" "${val[@]}" --render-every 200 \
   --time-limit-min "$minutes" "$@" > "$run/train.out" 2>&1 &
 echo $! > "$run/train.pid"
 echo "training $run for $minutes minutes in the background (pid $!); output in $run/train.out"

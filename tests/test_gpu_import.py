@@ -116,6 +116,29 @@ def test_import_joins_an_archive_that_came_in_parts(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == before  # OUTDIR is only read
 
 
+def test_runs_go_back_to_the_runs_they_continued(tmp_path):
+    """gpu_train.sh's origins.json names the committed runs (GALLERY_RUN, ADAIN_RUN): a session that
+    trained checkpoints/gallery-deep must not land on checkpoints/gallery, also with archives in parts."""
+    out, checkpoints, docs = tmp_path / "out", tmp_path / "checkpoints", tmp_path / "docs"
+    out.mkdir()
+    (checkpoints / "gallery").mkdir(parents=True)
+    (checkpoints / "gallery" / "state.json").write_text(json.dumps({"step": 27000}))
+    pack_run(out, "gallery", 900, {"photos": "d/photos", "styles": ["f/styles/a.jpg"]}, renders=[900])
+    pack_run(out, "adain-w10", 30, {"photos": "d/photos", "styles": ["d/paintings"], "upsample": "bilinear"}, renders=[])
+    (out / "origins.json").write_text(json.dumps({"gallery": "checkpoints/gallery-deep",
+                                                  "adain-w10": "checkpoints/adain-bilinear"}))
+    whole = (out / "gallery.tar.gz").read_bytes()
+    (out / "gallery.tar.gz").unlink()
+    (out / "gallery.tar.gz.part-aa").write_bytes(whole[:200])
+    (out / "gallery.tar.gz.part-ab").write_bytes(whole[200:])
+    assert gpu_import.main([str(out), "--checkpoints", str(checkpoints), "--docs", str(docs), "--date", "2026-12-02"]) == 0
+    assert json.loads((checkpoints / "gallery-deep" / "state.json").read_text())["step"] == 900
+    assert json.loads((checkpoints / "gallery" / "state.json").read_text())["step"] == 27000  # untouched
+    assert json.loads((checkpoints / "adain-bilinear" / "recipe.json").read_text())["upsample"] == "bilinear"
+    assert not (checkpoints / "adain").exists()
+    assert (docs / "training" / "gallery-deep-gpu-2026-12-02" / "step-0000900.jpg").exists()
+
+
 def test_gatys_references_are_merged_into_the_cache_and_a_dry_run_writes_nothing(tmp_path):
     out, docs = tmp_path / "out", tmp_path / "docs"
     (out / "work").mkdir(parents=True)

@@ -14,12 +14,17 @@ from convert.train import Recipe
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def started_command(tmp_path, recipe: dict) -> list[str]:
-    """The arguments train_background.sh hands the training command for ``recipe``."""
+def committed_run(tmp_path, recipe: dict, kind: str = "gallery") -> Path:
     run = tmp_path / "run"
     run.mkdir()
-    (run / "recipe.json").write_text(json.dumps({"kind": "gallery", **recipe}))
+    (run / "recipe.json").write_text(json.dumps({"kind": kind, **recipe}))
     (run / "state.json").write_text(json.dumps({"step": 10}))
+    return run
+
+
+def started_command(tmp_path, recipe: dict, kind: str = "gallery") -> list[str]:
+    """The arguments train_background.sh hands the training command for ``recipe``."""
+    run = committed_run(tmp_path, recipe, kind)
     argv = tmp_path / "argv.json"
     fake = tmp_path / "deepstyle"  # stands in for the trainer: records what it was asked to do
     fake.write_text(f"#!{sys.executable}\nimport json, sys\njson.dump(sys.argv[1:], open({str(argv)!r}, 'w'))\n")
@@ -61,11 +66,33 @@ def test_a_grown_run_resumes_from_its_base_at_its_own_depth(tmp_path):
 
 
 def test_a_run_that_adds_styles_is_not_resumed_in_the_background(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
     recipe = Recipe(styles=["a.jpg", "b.jpg"], photos="photos", init_from="base", train_styles=[1], freeze_shared=True)
-    (run / "recipe.json").write_text(json.dumps({"kind": "gallery", **json.loads(json.dumps(recipe.__dict__))}))
-    (run / "state.json").write_text(json.dumps({"step": 10}))
+    run = committed_run(tmp_path, json.loads(json.dumps(recipe.__dict__)))
     proc = subprocess.run([str(ROOT / "scripts/train_background.sh"), "7", str(run)],
                           env={**os.environ, "DEEPSTYLE": "false", "PY": sys.executable}, capture_output=True, text=True)
     assert proc.returncode == 2 and "adds styles" in proc.stderr and not (run / "train.pid").exists()
+
+
+def test_an_adain_run_resumes_with_adain_train(tmp_path):
+    from convert.adain import AdaINRecipe
+
+    recipe = AdaINRecipe(photos="photos", styles=["paintings", "styles"], holdout=["a.jpg", "b.jpg"],
+                         upsample="bilinear", init_from="checkpoints/adain")
+    args = started_command(tmp_path, json.loads(json.dumps(recipe.__dict__)), kind="adain")
+    assert args[:3] == ["adain-train", "--run", str(tmp_path / "run")]
+    assert args[args.index("--holdout") + 1:args.index("--holdout") + 3] == ["a.jpg", "b.jpg"]
+    assert value(args, "--upsample") == "bilinear" and value(args, "--from") == "checkpoints/adain"
+    assert "--residual-blocks" not in args
+
+
+def test_recipe_args_gives_single_settings_and_refuses_unknown_ones(tmp_path):
+    run = committed_run(tmp_path, json.loads(json.dumps(Recipe(styles=["a.jpg"], photos="p", residual_blocks=5,
+                                                               style_scales=[0.5]).__dict__)))
+    script = [sys.executable, str(ROOT / "scripts/recipe_args.py"), str(run)]
+    out = subprocess.run(script + ["residual_blocks", "style_scales"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == ["--residual-blocks", "5", "--style-scales", "0.5"]
+    out = subprocess.run(script + ["upsample"], capture_output=True, text=True)
+    assert out.returncode == 2 and "no option for upsample in a gallery run" in out.stderr
+    (run / "recipe.json").write_text("{not json")
+    out = subprocess.run(script, capture_output=True, text=True)
+    assert out.returncode == 2 and "cannot read the recipe" in out.stderr

@@ -2,7 +2,8 @@
 committed runs again.
 
 * ``gallery.tar.gz`` replaces ``checkpoints/gallery``, ``adain-w<W>.tar.gz`` (``--adain W``, default
-  the one there is) replaces ``checkpoints/adain``: the newest checkpoint (weights, optimiser state,
+  the one there is) replaces ``checkpoints/adain``, or each the run OUTDIR/origins.json says it continued
+  (gpu_train.sh's GALLERY_RUN and ADAIN_RUN, checkpoints/gallery-deep say): the newest checkpoint (weights, optimiser state,
   state.json), the recipe and the whole log. The recipe's data paths are moved from the GPU
   machine's packed copy back to ``--data-here`` (default $DEEPSTYLE_DATA), so the run resumes and
   evaluates here; older checkpoint files are removed. A run that is not past the committed step is
@@ -91,12 +92,13 @@ def shrink(render: Path, destination: Path, width: int = RENDER_WIDTH) -> None:
 
 
 def joined(outdir: Path, scratch: Path) -> Path:
-    """A folder holding OUTDIR's archives whole: ``outdir`` itself, or ``scratch`` when some came in parts."""
+    """A folder holding OUTDIR's archives whole (and its origins.json): ``outdir`` itself, or ``scratch``
+    when some came in parts."""
     parts = sorted(outdir.glob("*.tar.gz.part-*"))
     if not parts:
         return outdir
-    for archive in outdir.glob("*.tar.gz"):
-        (scratch / archive.name).symlink_to(archive.resolve())
+    for whole in [*outdir.glob("*.tar.gz"), *outdir.glob("origins.json")]:
+        (scratch / whole.name).symlink_to(whole.resolve())
     for part in parts:
         name = part.name[: part.name.index(".part-")]
         if (outdir / name).exists():
@@ -136,10 +138,14 @@ def _import(parser, args) -> int:
             parser.error(f"no adain-w{args.adain}.tar.gz in {args.outdir}")
     elif len(adain) > 1:
         parser.error(f"{len(adain)} AdaIN runs in {args.outdir}: choose one with --adain")
+    # name -> the committed run it continued (its folder name under --checkpoints)
+    origins = {"gallery": "gallery", **{a.name[: -len(".tar.gz")]: "adain" for a in adain}}
+    if (args.outdir / "origins.json").exists():
+        origins.update({name: Path(run).name for name, run in json.loads((args.outdir / "origins.json").read_text()).items()})
     jobs = []
     if (args.outdir / "gallery.tar.gz").exists():
-        jobs.append((args.outdir / "gallery.tar.gz", "gallery", "gallery"))
-    jobs += [(a, a.name[: -len(".tar.gz")], "adain") for a in adain]
+        jobs.append((args.outdir / "gallery.tar.gz", "gallery", origins["gallery"]))
+    jobs += [(a, a.name[: -len(".tar.gz")], origins[a.name[: -len(".tar.gz")]]) for a in adain]
     if not jobs and not (args.outdir / "gatys.tar.gz").exists():
         parser.error(f"{args.outdir}: no gallery.tar.gz, adain-w*.tar.gz or gatys.tar.gz")
     for archive, name, kept in jobs:

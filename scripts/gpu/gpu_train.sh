@@ -43,10 +43,16 @@ CROP=${CROP:-256}
 # The gallery run to continue: the shipped one unless GALLERY_RUN names another (checkpoints/gallery-next
 # or checkpoints/gallery-deep, the CPU sessions' candidates, once an evaluation beats the shipped run's).
 GALLERY_RUN=${GALLERY_RUN:-checkpoints/gallery}
-RECIPE_SCALES=$(python3 -c 'import json, sys; print(*json.load(open(sys.argv[1] + "/recipe.json")).get("style_scales") or [])' "$GALLERY_RUN" 2>/dev/null)
+# scripts/recipe_args.py prints a recipe's options, here with the values after the option names.
+RECIPE_SCALES=$(python3 scripts/recipe_args.py "$GALLERY_RUN" style_scales 2>/dev/null | tail -n +2)
 STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
 # Its depth (a run grown with deepstyle train --from RUN --residual-blocks N resumes as any other).
-BLOCKS=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1] + "/recipe.json")).get("residual_blocks", 3))' "$GALLERY_RUN" 2>/dev/null || echo 3)
+BLOCKS=$(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_blocks 2>/dev/null | tail -n +2)
+BLOCKS=${BLOCKS:-3}
+# The AdaIN run to continue, with its upsampling and the run it started from, if any (adain-train
+# --from RUN --upsample bilinear); every weight in ADAIN_WEIGHTS trains a copy of it.
+ADAIN_RUN=${ADAIN_RUN:-checkpoints/adain}
+mapfile -t ADAIN_SHAPE < <(python3 scripts/recipe_args.py "$ADAIN_RUN" upsample init_from 2>/dev/null)
 # Batch 16 at 256 px, as Dumoulin et al. (2017) trained; in bfloat16 (--precision auto on an
 # Ampere-or-later GPU) larger batches keep the GPU busier.
 BATCH=${BATCH:-16}
@@ -76,7 +82,7 @@ $PY -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__versio
 if [ "$RESUME" = 1 ]; then  # continue the committed runs (their recipes name the data by file name)
   [ -f "$GALLERY_RUN/state.json" ] && cp -r "$GALLERY_RUN" "$WORK/gallery" && rm -rf "$WORK/gallery/renders" "$WORK/gallery/tensorboard"
   for w in $ADAIN_WEIGHTS; do
-    [ -f checkpoints/adain/state.json ] && cp -r checkpoints/adain "$WORK/adain-w$w"
+    [ -f "$ADAIN_RUN/state.json" ] && cp -r "$ADAIN_RUN" "$WORK/adain-w$w" && rm -rf "$WORK/adain-w$w/renders"
   done
   for d in "$WORK"/gallery "$WORK"/adain-w*; do [ -d "$d" ] && echo "resuming $d from step $(grep -o '"step": [0-9]*' "$d/state.json" | grep -o '[0-9]*$')"; done
 fi
@@ -106,7 +112,7 @@ for w in $ADAIN_WEIGHTS; do
   run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$FIXED/styles" \
     --holdout $HOLDOUT --run "$WORK/adain-w$w" --val-photos "$DATA/photos-val" --steps "$ADAIN_STEPS" \
     --batch "$BATCH" --crop "$CROP" --scale 384 --lr 2e-4 --style-weight "$w" --render-every 1500 \
-    --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION"
+    --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION" "${ADAIN_SHAPE[@]}"
 done
 for ((i = 0; i < SHARDS; i++)); do
   run "gatys-$i" $PY scripts/gpu/gatys_references.py --photos "$DATA/photos-val" --styles "$FIXED/styles" --size 384 \
@@ -125,4 +131,10 @@ $PY scripts/gpu/training_throughput.py "$WORK/gallery"  # images a second and TF
 ls "$WORK"/gatys-*.json >/dev/null 2>&1 && pack gatys.tar.gz $(cd "$WORK" && ls gatys-*.json)
 for f in "$WORK"/logs/*.log; do tr '\r' '\n' < "$f" | grep -v '━' > "$f.txt"; done
 tar -C "$WORK/logs" -czf "$OUTDIR/logs.tar.gz" $(cd "$WORK/logs" && ls *.txt)
+# Which committed run each archive continued, for scripts/gpu/gpu_import.py.
+python3 - "$OUTDIR/origins.json" "$GALLERY_RUN" "$ADAIN_RUN" $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done) <<'EOF'
+import json, sys
+out, gallery, adain, *names = sys.argv[1:]
+json.dump({"gallery": gallery, **{name: adain for name in names}}, open(out, "w"), indent=2)
+EOF
 ls -la "$OUTDIR"
