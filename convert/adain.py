@@ -173,12 +173,14 @@ class AdaINTrainer(keras.Model):
         return target, style_stats
 
     def call(self, inputs, training=False):
-        content, style = inputs
-        target, _ = self.targets(content, style)
-        return self.decoder(target, training=training)
+        """The decoded image, with the targets it is scored against: Keras's step calls this and then
+        :meth:`compute_loss`, which would otherwise run the encoder on both batches a second time."""
+        target, style_stats = self.targets(*inputs)
+        return {"image": self.decoder(target, training=training), "target": target, "style_stats": style_stats}
 
-    def terms(self, content, style, out):
-        target, style_stats = self.targets(content, style)
+    def terms(self, content, style, out, targets=None):
+        """Per-image loss terms of ``out``; ``targets`` (:meth:`targets` of content and style) when known."""
+        target, style_stats = self.targets(content, style) if targets is None else targets
         feats = self.encoder(out)
         content_term = losses.content_loss(feats["relu4_1"], target)
         style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in ENCODER_TAPS)
@@ -187,7 +189,7 @@ class AdaINTrainer(keras.Model):
                 "range": networks.out_of_range(out)}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        t = self.terms(x[0], x[1], y_pred)
+        t = self.terms(x[0], x[1], y_pred["image"], (y_pred["target"], y_pred["style_stats"]))
         total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
                  + networks.RANGE_WEIGHT * t["range"])
         return ops.mean(total)

@@ -156,3 +156,24 @@ def test_a_run_can_start_from_another_with_bilinear_upsampling(tmp_path, trainin
     recipe_path.write_text(json.dumps(old))
     base.steps = 2
     assert adain.train_adain(base, tmp_path / "base", log=lines.append) == 2
+
+
+def test_the_training_step_scores_the_targets_it_decoded_from(chelsea_small, stripes_style):
+    """The step computes the AdaIN targets once (in call) and scores the image against them: its loss
+    is the eager objective's, with the targets computed afresh."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    trainer = adain.AdaINTrainer(adain.decoder((8, 8, 8)), style_weight=10.0, tv_weight=1.0)
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    content = np.stack([chelsea_small[:64, :64], chelsea_small[-64:, -64:]]).astype(np.float32)
+    style = np.stack([stripes_style[:64, :64], stripes_style[-64:, -64:]]).astype(np.float32)
+    y = np.zeros((2, 1), np.float32)
+    trainer((content, style))  # builds it
+    before = trainer.decoder.get_weights()
+    stepped = float(trainer.train_on_batch((content, style), y))
+    trainer.decoder.set_weights(before)
+    out = trainer.decoder(trainer.targets(content, style)[0])
+    t = trainer.terms(content, style, out)  # targets computed again
+    eager = np.mean(np.asarray(t["content"] + 10.0 * t["style"] + 1.0 * t["tv"] + networks.RANGE_WEIGHT * t["range"]))
+    assert stepped == pytest.approx(float(eager), rel=1e-4)
