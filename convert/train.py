@@ -97,7 +97,7 @@ class StyleTrainer(keras.Model):
         self.extractor = vgg.feature_extractor(objective.taps)
         # The photo only needs the content layers, and no gradient: a second, shorter VGG16 for it,
         # rather than one call on the stylised and photo batches together, whose backward pass went
-        # through the photo half too (a 256 px step took 0.71x the time without it; docs/benchmarks.md).
+        # through the photo half too (a 256 px step took 6.37 s instead of 9.03 s here; docs/benchmarks.md).
         # Built here, not in the traced step, where its weights would not be assigned.
         self.content_extractor = vgg.feature_extractor(objective.content_layers)
         # (n_styles, C, C) per layer, constant during training.
