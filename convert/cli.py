@@ -39,6 +39,14 @@ def _checkpointed(run: Path) -> str | None:
     return kind
 
 
+def _base_run(base: Path, kind: str, name: str, purpose: str) -> dict:
+    """The recipe of the run ``--from`` names, refusing anything but a trained ``kind`` run (checked
+    before TensorFlow loads, so the message is not buried in its start-up lines)."""
+    if not (runs.has_checkpoint(base) and runs.run_kind(base) == kind):
+        raise UsageError(f"{base}: no trained {name} run here to {purpose} (--from)")
+    return runs.read_recipe(base)
+
+
 def _encoder_run(value: str) -> Path | None:
     try:
         return encoder_run(value)
@@ -127,8 +135,8 @@ def run_train(args) -> int:
     if args.style_scales is not None and len(args.style_scales) != len(styles):  # with --from: the new styles
         raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} "
                          f"{'new ' if args.base is not None else ''}styles")
-    if args.base is not None and not (runs.has_checkpoint(args.base) and runs.run_kind(args.base) == "gallery"):
-        raise UsageError(f"{args.base}: no trained gallery run here to continue (--from)")
+    if args.base is not None:
+        _base_run(args.base, "gallery", "gallery", "continue")
 
     from . import networks, train
     from .losses import StyleObjective
@@ -181,9 +189,7 @@ def _check_photos_and_styles(args) -> None:
 
 def _check_adain_base(args, widths) -> None:
     """``--from RUN`` names a trained AdaIN run of the same widths and held-out paintings."""
-    if not (runs.has_checkpoint(args.base) and runs.run_kind(args.base) == "adain"):
-        raise UsageError(f"{args.base}: no trained AdaIN run here to start from (--from)")
-    base = runs.read_recipe(args.base)
+    base = _base_run(args.base, "adain", "AdaIN", "start from")
     if list(base["widths"]) != list(widths):
         raise UsageError(f"--from {args.base}: its decoder is {' '.join(map(str, base['widths']))} wide, "
                          f"not {' '.join(map(str, widths))} (--widths)")
