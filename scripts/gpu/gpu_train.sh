@@ -50,9 +50,19 @@ STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
 BLOCKS=$(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_blocks 2>/dev/null | tail -n +2)
 BLOCKS=${BLOCKS:-3}
 # The AdaIN run to continue, with its upsampling and the run it started from, if any (adain-train
-# --from RUN --upsample bilinear); every weight in ADAIN_WEIGHTS trains a copy of it.
+# --from RUN --upsample bilinear); every weight in ADAIN_WEIGHTS trains a copy of it. A run not yet
+# committed starts here from the trained decoder ADAIN_FROM, with ADAIN_UPSAMPLE (default bilinear):
+#   ADAIN_RUN=checkpoints/adain-bilinear ADAIN_FROM=checkpoints/adain scripts/gpu/gpu_train.sh
 ADAIN_RUN=${ADAIN_RUN:-checkpoints/adain}
-mapfile -t ADAIN_SHAPE < <(python3 scripts/recipe_args.py "$ADAIN_RUN" upsample init_from 2>/dev/null)
+ADAIN_FROM=${ADAIN_FROM:-}
+if [ -f "$ADAIN_RUN/state.json" ]; then
+  mapfile -t ADAIN_SHAPE < <(python3 scripts/recipe_args.py "$ADAIN_RUN" upsample init_from 2>/dev/null)
+elif [ -n "$ADAIN_FROM" ]; then
+  [ -f "$ADAIN_FROM/state.json" ] || { echo "ADAIN_FROM=$ADAIN_FROM: no trained AdaIN run there"; exit 2; }
+  ADAIN_SHAPE=(--from "$ADAIN_FROM" --upsample "${ADAIN_UPSAMPLE:-bilinear}")
+else
+  ADAIN_SHAPE=()
+fi
 # Batch 16 at 256 px, as Dumoulin et al. (2017) trained; in bfloat16 (--precision auto on an
 # Ampere-or-later GPU) larger batches keep the GPU busier.
 BATCH=${BATCH:-16}
@@ -118,7 +128,8 @@ for ((i = 0; i < SHARDS; i++)); do
   run "gatys-$i" $PY scripts/gpu/gatys_references.py --photos "$DATA/photos-val" --styles "$FIXED/styles" --size 384 \
     --steps 300 --max-photos "$GATYS_PHOTOS" --shard "$i/$SHARDS" --cache "$WORK/gatys-$i.json"
 done
-sleep 60; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
+# GPU utilisation once every run is past its start-up
+sleep "${PROBE_AFTER_S:-60}"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
 wait
 echo "all stopped after $(( $(date +%s) - start )) s"
 for name in gallery $(for w in $ADAIN_WEIGHTS; do echo "adain-w$w"; done); do
