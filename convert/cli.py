@@ -200,7 +200,7 @@ def _check_adain_base(args, widths) -> None:
 
 def run_adain_train(args) -> int:
     _check_photos_and_styles(args)
-    widths = tuple(args.widths or (128, 64, 32))  # adain.DEFAULT_DECODER_WIDTHS, before TensorFlow loads
+    widths = tuple(args.widths)
     if args.base is not None:
         _check_adain_base(args, widths)
     args.run.mkdir(parents=True, exist_ok=True)

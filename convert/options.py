@@ -16,6 +16,9 @@ PROG = "deepstyle"
 #: StyleObjective's default weights, repeated here so that --help needs no TensorFlow import
 #: (tests/test_cli.py checks they agree).
 OBJECTIVE_DEFAULTS = {"content_weight": 1.0, "style_weight": 20.0, "tv_weight": 10.0}
+#: The AdaIN decoder's default channels (adain.DEFAULT_DECODER_WIDTHS), for the same reason: the
+#: --from checks run before TensorFlow loads (tests/test_cli.py checks they agree).
+DECODER_WIDTHS = (128, 64, 32)
 
 
 def _whole_number(minimum: int):
@@ -153,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--lr", type=_positive, default=1e-4, help="Adam learning rate (default 1e-4)")
     a.add_argument("--style-weight", type=_non_negative, default=10.0, help="default 10")
     a.add_argument("--tv-weight", type=_non_negative, default=0.0, help="default 0")
-    a.add_argument("--widths", type=_positive_int, nargs=3, default=None, metavar="C",
-                   help="decoder channels (default 128 64 32)")
+    a.add_argument("--widths", type=_positive_int, nargs=3, default=DECODER_WIDTHS, metavar="C",
+                   help=f"decoder channels (default {' '.join(map(str, DECODER_WIDTHS))})")
     a.add_argument("--upsample", choices=("nearest", "bilinear"), default="nearest",
                    help="the decoder's three 2x upsamplings: nearest (the paper's, default) or bilinear "
                    "(leaves no 8-pixel grid)")

@@ -456,6 +456,16 @@ def test_adain_train_from_needs_a_trained_run_of_the_same_shape(tmp_path, train_
     assert not (tmp_path / "run").exists()
 
 
+
+def test_the_command_lines_decoder_widths_are_the_decoders():
+    """options.DECODER_WIDTHS repeats adain.DEFAULT_DECODER_WIDTHS so that --from is checked without TensorFlow."""
+    from convert.adain import DEFAULT_DECODER_WIDTHS
+    from convert.options import DECODER_WIDTHS, build_parser
+
+    assert DECODER_WIDTHS == DEFAULT_DECODER_WIDTHS
+    args = build_parser().parse_args(["adain-train", "--photos", "p", "--styles", "s", "--run", "r"])
+    assert tuple(args.widths) == DEFAULT_DECODER_WIDTHS
+
 # ---------------------------------------------------------------------------------------------
 # stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).
 
