@@ -91,6 +91,11 @@ def shrink(render: Path, destination: Path, width: int = RENDER_WIDTH) -> None:
             destination, quality=85)
 
 
+def run_name(archive: Path) -> str:
+    """The run folder an archive holds: adain-w10.tar.gz holds adain-w10."""
+    return archive.name.removesuffix(".tar.gz")
+
+
 def joined(outdir: Path, scratch: Path) -> Path:
     """A folder holding OUTDIR's archives whole (and its origins.json): ``outdir`` itself, or ``scratch``
     when some came in parts."""
@@ -139,13 +144,13 @@ def _import(parser, args) -> int:
     elif len(adain) > 1:
         parser.error(f"{len(adain)} AdaIN runs in {args.outdir}: choose one with --adain")
     # name -> the committed run it continued (its folder name under --checkpoints)
-    origins = {"gallery": "gallery", **{a.name[: -len(".tar.gz")]: "adain" for a in adain}}
+    origins = {"gallery": "gallery", **{run_name(a): "adain" for a in adain}}
     if (args.outdir / "origins.json").exists():
         origins.update({name: Path(run).name for name, run in json.loads((args.outdir / "origins.json").read_text()).items()})
     jobs = []
     if (args.outdir / "gallery.tar.gz").exists():
         jobs.append((args.outdir / "gallery.tar.gz", "gallery", origins["gallery"]))
-    jobs += [(a, a.name[: -len(".tar.gz")], origins[a.name[: -len(".tar.gz")]]) for a in adain]
+    jobs += [(a, run_name(a), origins[run_name(a)]) for a in adain]
     if not jobs and not (args.outdir / "gatys.tar.gz").exists():
         parser.error(f"{args.outdir}: no gallery.tar.gz, adain-w*.tar.gz or gatys.tar.gz")
     for archive, name, kept in jobs:
