@@ -122,7 +122,7 @@ def run_train(args) -> int:
     if not args.styles and args.base is None:
         raise UsageError("--styles: give the style images (only --from can do without: it has its own)")
     if args.base is not None and args.widths is not None:
-        raise UsageError("--widths: a --from run keeps its base's widths (it may grow --residual-blocks)")
+        raise UsageError("--widths: a --from run keeps its base's widths (it may grow --residual-blocks and --residual-width)")
     styles = data.gallery_style_files(args.styles) if args.styles else []
     for style in styles:  # every input checked before minutes of loading and compiling
         images.load_image(style, size=64)
@@ -148,7 +148,7 @@ def run_train(args) -> int:
     if args.base is not None:
         try:
             recipe = train.extend_recipe(args.base, styles, args.photos, weights, args.style_scales,
-                                         args.train_all, args.residual_blocks, **settings)
+                                         args.train_all, args.residual_blocks, args.residual_width, **settings)
         except (FileNotFoundError, ValueError, runs.RecipeMismatch) as error:
             raise UsageError(str(error)) from None
     else:
@@ -157,6 +157,7 @@ def run_train(args) -> int:
             styles=[str(s) for s in styles], photos=str(args.photos), **settings,
             widths=tuple(args.widths or networks.DEFAULT_WIDTHS),
             residual_blocks=args.residual_blocks or networks.DEFAULT_RESIDUAL_BLOCKS,
+            residual_width=args.residual_width,
             objective=objective.as_dict(), style_scales=args.style_scales)
     started = time.monotonic()
     step = _training(train.train, recipe, args, val_folder=args.val_photos, render_every=args.render_every)

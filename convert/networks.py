@@ -248,15 +248,20 @@ def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True, mul
 
 def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEFAULT_RESIDUAL_BLOCKS,
                 norm_multiplier: float = 10.0, stem_stride: int = DEFAULT_STEM_STRIDE,
-                name: str = "transformer") -> keras.Model:
+                residual_width: int | None = None, name: str = "transformer") -> keras.Model:
     """The multi-style transformation network: (content, style weights) -> stylised image in [0, 255].
 
     ``stem_stride=2`` makes the first convolution strided too, so that the whole network runs at
     half resolution or less and only the output convolution sees every pixel (the photo's own
     detail reaches the output through the identity path of :class:`ResidualOutput`).
+    ``residual_width`` is the channel count inside each residual block, between its two
+    convolutions (default ``widths[2]``, the channels the blocks add to): capacity at a quarter of
+    the resolution, where it costs least, with a conditional-norm scale and shift per style for
+    each channel (Dumoulin et al. 2017 ran their blocks at 128 channels).
     """
 
     c1, c2, c3 = widths
+    inner = residual_width or c3
     conv_norm = functools.partial(_conv_norm, multiplier=norm_multiplier)
     content = keras.Input((None, None, 3), name="content")
     style = keras.Input((n_styles,), name="style")
@@ -265,7 +270,7 @@ def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEF
     x = conv_norm(x, style, c2, 3, 2, n_styles, "enc2")
     x = conv_norm(x, style, c3, 3, 2, n_styles, "enc3")
     for i in range(residual_blocks):
-        y = conv_norm(x, style, c3, 3, 1, n_styles, f"res{i}a")
+        y = conv_norm(x, style, inner, 3, 1, n_styles, f"res{i}a")
         y = conv_norm(y, style, c3, 3, 1, n_styles, f"res{i}b", relu=False)
         x = layers.Add(name=f"res{i}_add")([x, y])
     x = NearestUpsample(2, name="up1")(x)
@@ -300,6 +305,33 @@ def silence_residual_block(transformer: keras.Model, index: int) -> None:
     norm = transformer.get_layer(f"res{index}b_norm")
     gamma, beta = norm.get_weights()
     norm.set_weights([np.full_like(gamma, -1.0 / norm.multiplier), np.zeros_like(beta)])
+
+
+def embed_weights(small: list[np.ndarray], large: list[np.ndarray]) -> list[np.ndarray]:
+    """A trained layer's weights inside the same layer made wider, so that the wider network computes
+    what the trained one did (function-preserving growth in the sense of Net2Net, Chen, Goodfellow &
+    Shlens 2016; here new units start with zero outgoing weights rather than as copies of old ones).
+
+    ``small`` are the trained weights, ``large`` the wider layer's own (randomly started). Along each
+    axis the trained values fill the first entries. A convolution kernel (kh, kw, in, out) gives its
+    new input channels zero weights, so whatever new channels carry changes nothing downstream, and
+    keeps the random weights from its old inputs to its new outputs, so that the new channels carry
+    signal and their outgoing weights get gradient from the first step. Vectors and conditional-norm
+    tables (styles, channels) give new entries zero: a bias of 0, a norm scale of 1 and shift of 0.
+    """
+    grown = []
+    for old, new in zip(small, large):
+        if old.shape == new.shape:
+            grown.append(old)
+            continue
+        if old.ndim != new.ndim or any(a > b for a, b in zip(old.shape, new.shape)):
+            raise ValueError(f"weights of shape {old.shape} do not fit in {new.shape}")
+        out = np.array(new) if new.ndim == 4 else np.zeros_like(new)
+        if new.ndim == 4:
+            out[:, :, old.shape[2]:, :] = 0.0
+        out[tuple(slice(0, n) for n in old.shape)] = old
+        grown.append(out)
+    return grown
 
 
 def padding_multiple(model: keras.Model) -> int:

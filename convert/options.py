@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--residual-blocks", type=_positive_int, default=None,
                    help="residual blocks (default 3); with --from, more than the base's grows it deeper, "
                    "the new blocks starting as the identity (Chen et al. 2016, Net2Net)")
+    t.add_argument("--residual-width", type=_positive_int, default=None, metavar="C",
+                   help="channels inside each residual block (default: the third of --widths); with --from, more "
+                   "than the base's widens the blocks, the new channels starting with zero outgoing weights")
     t.add_argument("--content-weight", type=_non_negative)
     t.add_argument("--style-weight", type=_non_negative)
     t.add_argument("--tv-weight", type=_non_negative)
@@ -135,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
                    help="continue the trained run RUN (its network, recipe and styles) in a new run: add --styles, "
                    "of which only the normalisation parameters train (Dumoulin et al. 2017), and/or grow it "
-                   "with more --residual-blocks, which trains everything")
+                   "with more --residual-blocks or a wider --residual-width, or train it on to other "
+                   "--content-weight/--style-weight/--tv-weight: these train everything")
     t.add_argument("--train-all", action="store_true", help="with --from: train the shared weights too")
 
     a = sub.add_parser(

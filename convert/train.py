@@ -27,7 +27,10 @@ from .losses import StyleObjective
 
 #: What a run's sessions may not change: the network, its objective and the scale its strokes are
 #: learnt at. Steps, learning rate, batch, crop and style scales may change between sessions.
-FIXED = ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "scale")
+FIXED = ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "scale",
+         "residual_width")
+#: What a recipe saved before a fixed setting existed counts as.
+FIXED_DEFAULTS = {"residual_width": None}
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Recipe:
     residual_blocks: int = networks.DEFAULT_RESIDUAL_BLOCKS
     norm_multiplier: float = 10.0
     stem_stride: int = networks.DEFAULT_STEM_STRIDE
+    residual_width: int | None = None  # channels inside each residual block (None: widths[2])
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
     # Fine-tuning new styles into a trained network (Dumoulin et al. 2017, sec. 4.3: a new style
@@ -64,7 +68,12 @@ class Recipe:
     def build_transformer(self) -> keras.Model:
         """The untrained network this recipe describes."""
         return networks.transformer(len(self.styles), self.widths, self.residual_blocks, self.norm_multiplier,
-                                    self.stem_stride)
+                                    self.stem_stride, self.residual_width)
+
+    @property
+    def inner_width(self) -> int:
+        """The channels inside each residual block."""
+        return self.residual_width or self.widths[2]
 
     def scales(self) -> np.ndarray:
         """The per-style multipliers of the style weight, one per style."""
@@ -183,7 +192,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
     scales = recipe.scales()  # checked before anything is written
     if recipe.objective.get("style_statistic", "gram") != "gram":
         raise ValueError("fast networks train on Gram statistics (style_statistic 'gram')")
-    run_dir = training.open_run(run_dir, "gallery", asdict(recipe), FIXED, recipe.seed)
+    run_dir = training.open_run(run_dir, "gallery", asdict(recipe), FIXED, recipe.seed, FIXED_DEFAULTS)
 
     objective = recipe.style_objective()
     styles = [np.asarray(images.load_image(s, size=recipe.scale)) for s in recipe.styles]
@@ -202,7 +211,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
                    if len(recipe.styles) > n_base else [])
             new += ([f"{recipe.residual_blocks - blocks} new residual blocks as the identity"]
                     if recipe.residual_blocks > blocks else [])
-            log(f"starting from {recipe.init_from} ({n_base} styles, {blocks} residual blocks); {', '.join(new)}")
+            log(f"starting from {recipe.init_from} ({n_base} styles, {blocks} residual blocks); "
+                f"{', '.join(new + [f'{recipe.inner_width} channels inside each block'])}")
         if recipe.freeze_shared:
             for layer in trainer.transformer.layers:
                 if not isinstance(layer, networks.ConditionalInstanceNorm):
@@ -228,15 +238,18 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
 
 def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, train_all: bool = False,
-                  residual_blocks: int | None = None, **settings) -> Recipe:
-    """The recipe that continues the trained run ``base_run`` in a new run: more styles, more depth, or both.
+                  residual_blocks: int | None = None, residual_width: int | None = None, **settings) -> Recipe:
+    """The recipe that continues the trained run ``base_run`` in a new run: more styles, more depth,
+    wider residual blocks, other objective weights, or any of them together.
 
     New ``styles`` are added after the base's; only their normalisation parameters train unless
     ``train_all``. ``residual_blocks`` above the base's grows the network deeper: the new blocks
-    start as the identity (:func:`convert.networks.silence_residual_block`) and everything trains,
-    on all styles unless new ones are given. ``weights`` (content, style and tv weights, None: the
-    base's) override the base's objective; ``style_scales`` are the new styles'; ``settings``
-    (steps, batch, crop, scale, learning_rate, ramp_steps, seed) replace the base's. Raises
+    start as the identity (:func:`convert.networks.silence_residual_block`); ``residual_width``
+    above the base's widens every block inside (:func:`convert.networks.embed_weights`). Either
+    way everything trains, on all styles unless new ones are given. ``weights`` (content, style and
+    tv weights, None: the base's) override the base's objective; without new styles the whole
+    network trains on to the new weights. ``style_scales`` are the new styles'; ``settings`` (steps,
+    batch, crop, scale, learning_rate, ramp_steps, seed) replace the base's. Raises
     FileNotFoundError when ``base_run`` has no checkpoint and ValueError when there is nothing to add.
     """
     _, base, _ = load_run(base_run)
@@ -244,31 +257,38 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     if blocks < base.residual_blocks:
         raise ValueError(f"{base_run} has {base.residual_blocks} residual blocks: a network grows, it is not cut "
                          f"(--residual-blocks {blocks})")
-    deeper = blocks > base.residual_blocks
-    if not styles and not deeper:
-        raise ValueError(f"nothing to add to {base_run}: give new --styles or more --residual-blocks "
-                         f"than its {base.residual_blocks}")
+    inner = base.inner_width if residual_width is None else residual_width
+    if inner < base.inner_width:
+        raise ValueError(f"{base_run} has {base.inner_width} channels in its residual blocks: a network grows, "
+                         f"it is not cut (--residual-width {inner})")
+    grown = blocks > base.residual_blocks or inner > base.inner_width
     objective = base.style_objective()
-    changed = {k: v for k, v in weights.items() if v is not None}
+    changed = {k: v for k, v in weights.items() if v is not None and v != getattr(objective, k)}
+    if not styles and not grown and not changed:
+        raise ValueError(f"nothing to add to {base_run}: give new --styles, more --residual-blocks than its "
+                         f"{base.residual_blocks}, a --residual-width above its {base.inner_width} or other "
+                         "--content-weight, --style-weight or --tv-weight")
     if changed:
         objective = dataclasses.replace(objective, **changed)
     n_base = len(base.styles)
     scales = list(base.style_scales or [1.0] * n_base) + list(style_scales or [1.0] * len(styles))
     return dataclasses.replace(
         base, styles=list(base.styles) + [str(s) for s in styles], photos=str(photos), **settings,
-        residual_blocks=blocks, objective=objective.as_dict(), init_from=str(base_run),
+        residual_blocks=blocks, residual_width=None if inner == base.widths[2] else inner,
+        objective=objective.as_dict(), init_from=str(base_run),
         train_styles=list(range(n_base, n_base + len(styles))) if styles else None,
-        freeze_shared=not (train_all or deeper),
+        freeze_shared=bool(styles) and not (train_all or grown),
         style_scales=scales if style_scales is not None or base.style_scales else None)
 
 
 def init_from_run(transformer: keras.Model, base_run) -> tuple[int, int]:
     """Copy a trained run's weights into ``transformer``: the base's styles first and maybe more, the
-    base's residual blocks and maybe more.
+    base's residual blocks and maybe more, their inner channels and maybe more.
 
     Shared weights are copied as they are; each conditional-norm table gets the base's rows, and
     rows for new styles start at the mean of the base's rows (a neutral, already-stylised start).
-    Residual blocks the base lacks start as the identity, so the grown network paints what the
+    Residual blocks the base lacks start as the identity, and channels it lacks start with zero
+    outgoing weights (:func:`convert.networks.embed_weights`), so the grown network paints what the
     base did. Returns the number of the base's styles and of its residual blocks.
     """
     base, base_recipe, _ = load_run(base_run)
@@ -284,7 +304,7 @@ def init_from_run(transformer: keras.Model, base_run) -> tuple[int, int]:
                 extra = np.repeat(table.mean(axis=0, keepdims=True), layer.n_styles - n_base, axis=0)
                 grown.append(np.concatenate([table, extra], axis=0))
             weights = grown
-        layer.set_weights(weights)
+        layer.set_weights(networks.embed_weights(weights, layer.get_weights()))
     blocks = base_recipe.residual_blocks
     for index in range(blocks, networks.residual_blocks(transformer)):
         networks.silence_residual_block(transformer, index)

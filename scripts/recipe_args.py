@@ -18,7 +18,7 @@ from pathlib import Path
 OPTIONS = {
     "gallery": {"photos": "--photos", "styles": "--styles", "steps": "--steps", "batch": "--batch", "crop": "--crop",
                 "scale": "--scale", "learning_rate": "--lr", "ramp_steps": "--ramp-steps",
-                "residual_blocks": "--residual-blocks", "seed": "--seed", "widths": "--widths",
+                "residual_blocks": "--residual-blocks", "residual_width": "--residual-width", "seed": "--seed", "widths": "--widths",
                 "style_scales": "--style-scales", "content_weight": "--content-weight",
                 "style_weight": "--style-weight", "tv_weight": "--tv-weight", "init_from": "--from"},
     "adain": {"photos": "--photos", "styles": "--styles", "holdout": "--holdout", "steps": "--steps",

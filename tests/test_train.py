@@ -341,3 +341,63 @@ def test_growing_deeper_starts_as_the_trained_network_and_trains_the_new_blocks(
         training.extend_recipe(base_run, [], photos, no_weights)
     with pytest.raises(ValueError, match="grows, it is not cut"):
         training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=0)
+
+
+@pytest.mark.slow
+def test_widening_starts_as_the_trained_network_and_trains_the_new_channels(tmp_path, folders):
+    """--from with a wider --residual-width: the new channels start with zero outgoing weights, so the
+    wide network paints what the base does before any step, for each style and a mix; then they train."""
+    photos, styles = folders
+    base_run = tmp_path / "base"
+    training.train(recipe(photos, styles, 2), base_run, jit_compile=False, save_every=1e9, render_every=100,
+                   log=lambda *a: None)
+    base_net, _, _ = training.load_run(base_run)
+    no_weights = {"content_weight": None, "style_weight": None, "tv_weight": None}
+    wide_recipe = training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=2, residual_width=12,
+                                         steps=4)
+    assert wide_recipe.residual_width == 12 and wide_recipe.inner_width == 12 and wide_recipe.residual_blocks == 2
+    assert not wide_recipe.freeze_shared
+
+    wide = wide_recipe.build_transformer()
+    assert wide.get_layer("res0a_conv").get_weights()[0].shape == (3, 3, 8, 12)
+    assert wide.get_layer("res0b_conv").get_weights()[0].shape == (3, 3, 12, 8)
+    training.init_from_run(wide, base_run)
+    picture = np.random.default_rng(1).uniform(0, 255, (1, 40, 48, 3)).astype(np.float32)
+    for weights in ([1, 0], [0, 1], [0.3, 0.7]):
+        style = np.asarray([weights], np.float32)
+        np.testing.assert_allclose(np.asarray(wide([picture, style])), np.asarray(base_net([picture, style])),
+                                   atol=1e-3)
+    new_in = wide.get_layer("res0b_conv").get_weights()[0][:, :, 8:, :]
+    assert np.all(new_in == 0) and np.abs(wide.get_layer("res0a_conv").get_weights()[0][..., 8:]).max() > 0
+
+    messages = []
+    step = training.train(wide_recipe, tmp_path / "wide", jit_compile=False, save_every=1e9, render_every=100,
+                          log=messages.append)
+    assert step == 4 and any("12 channels inside each block" in m for m in messages)
+    trained, saved, _ = training.load_run(tmp_path / "wide")
+    assert saved.residual_width == 12
+    assert np.abs(trained.get_layer("res0b_conv").get_weights()[0][:, :, 8:, :]).max() > 0  # the new channels learn
+    with pytest.raises(ValueError, match="grows, it is not cut"):
+        training.extend_recipe(base_run, [], photos, no_weights, residual_width=4)
+    with pytest.raises(ValueError, match="nothing to add"):
+        training.extend_recipe(base_run, [], photos, no_weights, residual_width=8)
+    with pytest.raises(ValueError, match="nothing to add"):  # the base's own weight changes nothing
+        training.extend_recipe(base_run, [], photos, {**no_weights, "content_weight": 1.0})
+    reweighted = training.extend_recipe(base_run, [], photos, {**no_weights, "content_weight": 3.0})
+    assert reweighted.objective["content_weight"] == 3.0 and reweighted.objective["style_weight"] == 20.0
+    assert not reweighted.freeze_shared and reweighted.train_styles is None and reweighted.residual_width is None
+
+
+def test_embedding_weights_in_a_wider_layer_keeps_the_trained_values():
+    from convert import networks
+
+    kernel = np.ones((3, 3, 2, 2), np.float32)
+    wide = np.full((3, 3, 3, 4), 5.0, np.float32)
+    out, bias, table = networks.embed_weights([kernel, np.ones(2), np.ones((2, 2))], [wide, np.zeros(4), np.zeros((2, 4))])
+    np.testing.assert_array_equal(out[:, :, :2, :2], 1)
+    np.testing.assert_array_equal(out[:, :, 2:, :], 0)  # new inputs: nothing reaches the old outputs
+    np.testing.assert_array_equal(out[:, :, :2, 2:], 5)  # new outputs keep their own start
+    np.testing.assert_array_equal(bias, [1, 1, 0, 0])
+    np.testing.assert_array_equal(table, [[1, 1, 0, 0], [1, 1, 0, 0]])
+    with pytest.raises(ValueError, match="do not fit"):
+        networks.embed_weights([np.ones((3, 3, 4, 4))], [np.ones((3, 3, 2, 4))])

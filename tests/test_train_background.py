@@ -56,11 +56,12 @@ def test_a_run_resumes_with_its_recipe_and_the_options_given(tmp_path):
     assert args[-2:] == ["--batch", "2"]  # options after the run override the recipe (argparse keeps the last)
 
 
-def test_a_grown_run_resumes_from_its_base_at_its_own_depth(tmp_path):
+def test_a_grown_run_resumes_from_its_base_at_its_own_depth_and_width(tmp_path):
     recipe = Recipe(styles=["a.jpg", "b.jpg"], photos="photos", residual_blocks=5, init_from="checkpoints/base",
-                    style_scales=[0.5, 2.0])
+                    style_scales=[0.5, 2.0], residual_width=96)
     args = started_command(tmp_path, json.loads(json.dumps(recipe.__dict__)))
     assert value(args, "--from") == "checkpoints/base" and value(args, "--residual-blocks") == "5"
+    assert value(args, "--residual-width") == "96"
     # the base's styles, widths and scales: --styles and --style-scales would mean new styles
     assert "--styles" not in args and "--style-scales" not in args and "--widths" not in args
 

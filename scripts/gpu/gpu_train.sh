@@ -49,6 +49,8 @@ STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
 # Its depth (a run grown with deepstyle train --from RUN --residual-blocks N resumes as any other).
 BLOCKS=$(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_blocks 2>/dev/null | tail -n +2)
 BLOCKS=${BLOCKS:-3}
+# and the channels inside its blocks, where a run widened them (--residual-width; none: the default)
+mapfile -t GALLERY_WIDTH < <(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_width 2>/dev/null)
 # The AdaIN run to continue, with its upsampling and the run it started from, if any (adain-train
 # --from RUN --upsample bilinear); every weight in ADAIN_WEIGHTS trains a copy of it. A run not yet
 # committed starts here from the trained decoder ADAIN_FROM, with ADAIN_UPSAMPLE (default bilinear):
@@ -114,7 +116,7 @@ run() {  # name, command...: run in the background under the deadline, log to WO
 }
 run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/styles" --run "$WORK/gallery" \
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
-  --residual-blocks "$BLOCKS" \
+  --residual-blocks "$BLOCKS" "${GALLERY_WIDTH[@]}" \
   --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION" \
   ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
 for w in $ADAIN_WEIGHTS; do
