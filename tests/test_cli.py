@@ -317,7 +317,10 @@ def test_tiny_run_writes_image_summary_and_report(tmp_path, chelsea_and_stripes)
     initial, final = report["initial_losses"], report["final_losses"]
     assert set(final) >= {"content", "style", "tv", "total"}
     assert all(np.isfinite(v) for v in final.values())
-    assert initial["content"] == pytest.approx(0.0, abs=1e-6)  # started from the photo
+    from convert.precision import detect
+
+    # started from the photo: zero content loss, to bfloat16's rounding where `auto` picks it (tests/test_gatys.py)
+    assert initial["content"] == pytest.approx(0.0, abs=1e-4 if detect().name == "bfloat16" else 1e-6)
     assert final["total"] < initial["total"]
     assert final["style"] < initial["style"]
     # The printed total is the report's.

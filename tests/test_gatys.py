@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from convert import color, gatys, losses, vgg
+from convert import color, gatys, losses, precision, vgg
 from convert.losses import StyleObjective
 
 # One test process for the module, so that the optimisation in `run` is made once.
@@ -16,6 +16,9 @@ def style_distance(image, style, objective):
     return float(np.mean([losses.gram_style_loss(fi[l], losses.gram_matrix(fs[l]))[0] for l in objective.style_layers]))
 
 
+START_TOLERANCE = 1e-4 if precision.detect().name == "bfloat16" else 1e-6
+
+
 @pytest.fixture(scope="module")
 def run(chelsea_small, stripes_style):
     seen = []
@@ -27,7 +30,9 @@ def run(chelsea_small, stripes_style):
 def test_optimisation_lowers_the_total_loss_threefold(run):
     result, seen = run
     assert result.evaluations == STEPS and [i for i, _ in seen] == list(range(1, STEPS + 1))
-    assert result.initial_losses["content"] == pytest.approx(0, abs=1e-6)  # starts from the photo
+    # starts from the photo: its content loss is zero, to bfloat16's rounding where `auto` picks it
+    # (CPUs with AMX or AVX512-BF16; 2.3e-5 and 3.5e-5 seen on one)
+    assert result.initial_losses["content"] == pytest.approx(0, abs=START_TOLERANCE)
     assert result.losses["total"] < result.initial_losses["total"] / 3, (result.initial_losses, result.losses)
     assert result.image.shape == (64, 96, 3) and result.image.min() >= 0 and result.image.max() <= 255
 

@@ -303,6 +303,27 @@ def test_fine_tuning_a_new_style_trains_only_its_norm_parameters(tmp_path, folde
                 np.testing.assert_array_equal(a, b)  # shared weights frozen
 
 
+NO_WEIGHTS = {"content_weight": None, "style_weight": None, "tv_weight": None}  # extend_recipe: the base's
+
+
+def trained_base(tmp_path, photos, styles):
+    """A base run of two steps for the growth tests, and its network."""
+    base_run = tmp_path / "base"
+    training.train(recipe(photos, styles, 2), base_run, jit_compile=False, save_every=1e9, render_every=100,
+                   log=lambda *a: None)
+    return base_run, training.load_run(base_run)[0]
+
+
+def assert_paints_as(grown, base_net):
+    """``grown`` paints what ``base_net`` does, for each of two styles and a mix; returns the test picture."""
+    picture = np.random.default_rng(1).uniform(0, 255, (1, 40, 48, 3)).astype(np.float32)
+    for weights in ([1, 0], [0, 1], [0.3, 0.7]):
+        style = np.asarray([weights], np.float32)
+        np.testing.assert_allclose(np.asarray(grown([picture, style])), np.asarray(base_net([picture, style])),
+                                   atol=1e-3)
+    return picture
+
+
 @pytest.mark.slow
 def test_growing_deeper_starts_as_the_trained_network_and_trains_the_new_blocks(tmp_path, folders):
     """--from with more --residual-blocks (Net2DeeperNet, Chen et al. 2016): before any step the grown
@@ -310,22 +331,14 @@ def test_growing_deeper_starts_as_the_trained_network_and_trains_the_new_blocks(
     from convert import networks
 
     photos, styles = folders
-    base_run = tmp_path / "base"
-    training.train(recipe(photos, styles, 2), base_run, jit_compile=False, save_every=1e9, render_every=100,
-                   log=lambda *a: None)
-    base_net, _, _ = training.load_run(base_run)
-    no_weights = {"content_weight": None, "style_weight": None, "tv_weight": None}
-    grown_recipe = training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=3, steps=4)
+    base_run, base_net = trained_base(tmp_path, photos, styles)
+    grown_recipe = training.extend_recipe(base_run, [], photos, NO_WEIGHTS, residual_blocks=3, steps=4)
     assert grown_recipe.residual_blocks == 3 and grown_recipe.train_styles is None
     assert not grown_recipe.freeze_shared and grown_recipe.styles == styles
 
     grown = grown_recipe.build_transformer()
     assert training.init_from_run(grown, base_run) == (2, 1)
-    picture = np.random.default_rng(1).uniform(0, 255, (1, 40, 48, 3)).astype(np.float32)
-    for weights in ([1, 0], [0, 1], [0.3, 0.7]):
-        style = np.asarray([weights], np.float32)
-        np.testing.assert_allclose(np.asarray(grown([picture, style])), np.asarray(base_net([picture, style])),
-                                   atol=1e-3)
+    picture = assert_paints_as(grown, base_net)
     assert not np.allclose(np.asarray(base_net([picture, np.eye(2, dtype=np.float32)[:1]])), picture, atol=1)
 
     messages = []
@@ -338,9 +351,9 @@ def test_growing_deeper_starts_as_the_trained_network_and_trains_the_new_blocks(
         before = grown.get_layer(name).get_weights()[0]
         assert np.abs(trained.get_layer(name).get_weights()[0] - before).max() > 0, name
     with pytest.raises(ValueError, match="nothing to add"):
-        training.extend_recipe(base_run, [], photos, no_weights)
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS)
     with pytest.raises(ValueError, match="grows, it is not cut"):
-        training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=0)
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, residual_blocks=0)
 
 
 @pytest.mark.slow
@@ -348,12 +361,8 @@ def test_widening_starts_as_the_trained_network_and_trains_the_new_channels(tmp_
     """--from with a wider --residual-width: the new channels start with zero outgoing weights, so the
     wide network paints what the base does before any step, for each style and a mix; then they train."""
     photos, styles = folders
-    base_run = tmp_path / "base"
-    training.train(recipe(photos, styles, 2), base_run, jit_compile=False, save_every=1e9, render_every=100,
-                   log=lambda *a: None)
-    base_net, _, _ = training.load_run(base_run)
-    no_weights = {"content_weight": None, "style_weight": None, "tv_weight": None}
-    wide_recipe = training.extend_recipe(base_run, [], photos, no_weights, residual_blocks=2, residual_width=12,
+    base_run, base_net = trained_base(tmp_path, photos, styles)
+    wide_recipe = training.extend_recipe(base_run, [], photos, NO_WEIGHTS, residual_blocks=2, residual_width=12,
                                          steps=4)
     assert wide_recipe.residual_width == 12 and wide_recipe.inner_width == 12 and wide_recipe.residual_blocks == 2
     assert not wide_recipe.freeze_shared
@@ -362,11 +371,7 @@ def test_widening_starts_as_the_trained_network_and_trains_the_new_channels(tmp_
     assert wide.get_layer("res0a_conv").get_weights()[0].shape == (3, 3, 8, 12)
     assert wide.get_layer("res0b_conv").get_weights()[0].shape == (3, 3, 12, 8)
     training.init_from_run(wide, base_run)
-    picture = np.random.default_rng(1).uniform(0, 255, (1, 40, 48, 3)).astype(np.float32)
-    for weights in ([1, 0], [0, 1], [0.3, 0.7]):
-        style = np.asarray([weights], np.float32)
-        np.testing.assert_allclose(np.asarray(wide([picture, style])), np.asarray(base_net([picture, style])),
-                                   atol=1e-3)
+    assert_paints_as(wide, base_net)
     new_in = wide.get_layer("res0b_conv").get_weights()[0][:, :, 8:, :]
     assert np.all(new_in == 0) and np.abs(wide.get_layer("res0a_conv").get_weights()[0][..., 8:]).max() > 0
 
@@ -378,12 +383,12 @@ def test_widening_starts_as_the_trained_network_and_trains_the_new_channels(tmp_
     assert saved.residual_width == 12
     assert np.abs(trained.get_layer("res0b_conv").get_weights()[0][:, :, 8:, :]).max() > 0  # the new channels learn
     with pytest.raises(ValueError, match="grows, it is not cut"):
-        training.extend_recipe(base_run, [], photos, no_weights, residual_width=4)
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, residual_width=4)
     with pytest.raises(ValueError, match="nothing to add"):
-        training.extend_recipe(base_run, [], photos, no_weights, residual_width=8)
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, residual_width=8)
     with pytest.raises(ValueError, match="nothing to add"):  # the base's own weight changes nothing
-        training.extend_recipe(base_run, [], photos, {**no_weights, "content_weight": 1.0})
-    reweighted = training.extend_recipe(base_run, [], photos, {**no_weights, "content_weight": 3.0})
+        training.extend_recipe(base_run, [], photos, {**NO_WEIGHTS, "content_weight": 1.0})
+    reweighted = training.extend_recipe(base_run, [], photos, {**NO_WEIGHTS, "content_weight": 3.0})
     assert reweighted.objective["content_weight"] == 3.0 and reweighted.objective["style_weight"] == 20.0
     assert not reweighted.freeze_shared and reweighted.train_styles is None and reweighted.residual_width is None
 
