@@ -122,7 +122,7 @@ def run_train(args) -> int:
     if not args.styles and args.base is None:
         raise UsageError("--styles: give the style images (only --from can do without: it has its own)")
     if args.base is not None and args.widths is not None:
-        raise UsageError("--widths: a --from run keeps its base's widths (it may grow --residual-blocks and --residual-width)")
+        raise UsageError("--widths: a --from run keeps its base's widths (it may grow --residual-blocks and --residual-width, and gain a --colour-head)")
     styles = data.gallery_style_files(args.styles) if args.styles else []
     for style in styles:  # every input checked before minutes of loading and compiling
         images.load_image(style, size=64)
@@ -132,7 +132,8 @@ def run_train(args) -> int:
     args.run.mkdir(parents=True, exist_ok=True)
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")
-    if args.style_scales is not None and len(args.style_scales) != len(styles):  # with --from: the new styles
+    if args.style_scales is not None and len(args.style_scales) != len(styles) and (args.base is None or styles):
+        # with --from: the new styles' (without new styles, every style's: extend_recipe checks the count)
         raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} "
                          f"{'new ' if args.base is not None else ''}styles")
     if args.base is not None:
@@ -148,7 +149,8 @@ def run_train(args) -> int:
     if args.base is not None:
         try:
             recipe = train.extend_recipe(args.base, styles, args.photos, weights, args.style_scales,
-                                         args.train_all, args.residual_blocks, args.residual_width, **settings)
+                                         args.train_all, args.residual_blocks, args.residual_width,
+                                         args.colour_head, **settings)
         except (FileNotFoundError, ValueError, runs.RecipeMismatch) as error:
             raise UsageError(str(error)) from None
     else:
@@ -157,7 +159,7 @@ def run_train(args) -> int:
             styles=[str(s) for s in styles], photos=str(args.photos), **settings,
             widths=tuple(args.widths or networks.DEFAULT_WIDTHS),
             residual_blocks=args.residual_blocks or networks.DEFAULT_RESIDUAL_BLOCKS,
-            residual_width=args.residual_width,
+            residual_width=args.residual_width, colour_head=args.colour_head,
             objective=objective.as_dict(), style_scales=args.style_scales)
     started = time.monotonic()
     step = _training(train.train, recipe, args, val_folder=args.val_photos, render_every=args.render_every)

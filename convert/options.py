@@ -128,17 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--residual-width", type=_positive_int, default=None, metavar="C",
                    help="channels inside each residual block (default: the third of --widths); with --from, more "
                    "than the base's widens the blocks, the new channels starting with zero outgoing weights")
+    t.add_argument("--colour-head", action="store_true",
+                   help="end the network with a per-style map of the photo's mean colour and detail, so that "
+                   "each style can set the palette (networks.ColourOutput); with --from, a base without one gains "
+                   "it, starting as the head it had")
     t.add_argument("--content-weight", type=_non_negative)
     t.add_argument("--style-weight", type=_non_negative)
     t.add_argument("--tv-weight", type=_non_negative)
     t.add_argument("--style-scales", type=_non_negative, nargs="+", metavar="S",
                    help="multiply the style weight per style, one number per style in --styles order (with "
-                   "--from: per new style); may change when a run resumes (default: all 1)")
+                   "--from: per new style, or per style of the base to replace its own when none is added); may change "
+                   "when a run resumes (default: all 1)")
     _add_run_options(t, render_every=250)
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
                    help="continue the trained run RUN (its network, recipe and styles) in a new run: add --styles, "
                    "of which only the normalisation parameters train (Dumoulin et al. 2017), and/or grow it "
-                   "with more --residual-blocks or a wider --residual-width, or train it on to other "
+                   "with more --residual-blocks, a wider --residual-width or a --colour-head, or train it on to other "
                    "--content-weight/--style-weight/--tv-weight: these train everything")
     t.add_argument("--train-all", action="store_true", help="with --from: train the shared weights too")
 

@@ -28,9 +28,9 @@ from .losses import StyleObjective
 #: What a run's sessions may not change: the network, its objective and the scale its strokes are
 #: learnt at. Steps, learning rate, batch, crop and style scales may change between sessions.
 FIXED = ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "scale",
-         "residual_width")
+         "residual_width", "colour_head")
 #: What a recipe saved before a fixed setting existed counts as.
-FIXED_DEFAULTS = {"residual_width": None}
+FIXED_DEFAULTS = {"residual_width": None, "colour_head": False}
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Recipe:
     norm_multiplier: float = 10.0
     stem_stride: int = networks.DEFAULT_STEM_STRIDE
     residual_width: int | None = None  # channels inside each residual block (None: widths[2])
+    colour_head: bool = False  # end with networks.ColourOutput: each style sets the palette
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
     # Fine-tuning new styles into a trained network (Dumoulin et al. 2017, sec. 4.3: a new style
@@ -68,12 +69,12 @@ class Recipe:
     def build_transformer(self) -> keras.Model:
         """The untrained network this recipe describes."""
         return networks.transformer(len(self.styles), self.widths, self.residual_blocks, self.norm_multiplier,
-                                    self.stem_stride, self.residual_width)
+                                    self.stem_stride, self.residual_width, self.colour_head)
 
     @property
     def inner_width(self) -> int:
         """The channels inside each residual block."""
-        return self.residual_width or self.widths[2]
+        return networks.inner_width(self.widths, self.residual_width)
 
     def scales(self) -> np.ndarray:
         """The per-style multipliers of the style weight, one per style."""
@@ -211,11 +212,13 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
                    if len(recipe.styles) > n_base else [])
             new += ([f"{recipe.residual_blocks - blocks} new residual blocks as the identity"]
                     if recipe.residual_blocks > blocks else [])
+            new += (["a colour head that starts as the head it had"]
+                    if recipe.colour_head and not runs.read_recipe(recipe.init_from).get("colour_head") else [])
             log(f"starting from {recipe.init_from} ({n_base} styles, {blocks} residual blocks); "
                 f"{', '.join(new + [f'{recipe.inner_width} channels inside each block'])}")
         if recipe.freeze_shared:
             for layer in trainer.transformer.layers:
-                if not isinstance(layer, networks.ConditionalInstanceNorm):
+                if not isinstance(layer, (networks.ConditionalInstanceNorm, networks.ColourOutput)):
                     layer.trainable = False
 
     def batches(start):
@@ -238,17 +241,20 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
 
 def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, train_all: bool = False,
-                  residual_blocks: int | None = None, residual_width: int | None = None, **settings) -> Recipe:
+                  residual_blocks: int | None = None, residual_width: int | None = None,
+                  colour_head: bool = False, **settings) -> Recipe:
     """The recipe that continues the trained run ``base_run`` in a new run: more styles, more depth,
     wider residual blocks, other objective weights, or any of them together.
 
     New ``styles`` are added after the base's; only their normalisation parameters train unless
     ``train_all``. ``residual_blocks`` above the base's grows the network deeper: the new blocks
     start as the identity (:func:`convert.networks.silence_residual_block`); ``residual_width``
-    above the base's widens every block inside (:func:`convert.networks.embed_weights`). Either
-    way everything trains, on all styles unless new ones are given. ``weights`` (content, style and
+    above the base's widens every block inside (:func:`convert.networks.embed_weights`);
+    ``colour_head`` gives a base without one a :class:`convert.networks.ColourOutput`, which starts
+    as the head it replaces. Any of these, and everything trains, on all styles unless new ones are given. ``weights`` (content, style and
     tv weights, None: the base's) override the base's objective; without new styles the whole
-    network trains on to the new weights. ``style_scales`` are the new styles'; ``settings`` (steps,
+    network trains on to the new weights. ``style_scales`` are the new styles' or, with no new styles,
+    every style's, replacing the base's (they may change between sessions); ``settings`` (steps,
     batch, crop, scale, learning_rate, ramp_steps, seed) replace the base's. Raises
     FileNotFoundError when ``base_run`` has no checkpoint and ValueError when there is nothing to add.
     """
@@ -261,20 +267,26 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     if inner < base.inner_width:
         raise ValueError(f"{base_run} has {base.inner_width} channels in its residual blocks: a network grows, "
                          f"it is not cut (--residual-width {inner})")
-    grown = blocks > base.residual_blocks or inner > base.inner_width
+    head = base.colour_head or colour_head
+    grown = blocks > base.residual_blocks or inner > base.inner_width or head > base.colour_head
     objective = base.style_objective()
     changed = {k: v for k, v in weights.items() if v is not None and v != getattr(objective, k)}
     if not styles and not grown and not changed:
         raise ValueError(f"nothing to add to {base_run}: give new --styles, more --residual-blocks than its "
-                         f"{base.residual_blocks}, a --residual-width above its {base.inner_width} or other "
-                         "--content-weight, --style-weight or --tv-weight")
+                         f"{base.residual_blocks}, a --residual-width above its {base.inner_width}, "
+                         f"{'' if base.colour_head else '--colour-head, '}or other --content-weight, --style-weight or --tv-weight")
     if changed:
         objective = dataclasses.replace(objective, **changed)
     n_base = len(base.styles)
-    scales = list(base.style_scales or [1.0] * n_base) + list(style_scales or [1.0] * len(styles))
+    if style_scales is not None and not styles:
+        if len(style_scales) != n_base:
+            raise ValueError(f"--style-scales: {len(style_scales)} numbers for the {n_base} styles of {base_run}")
+        scales = list(style_scales)
+    else:
+        scales = list(base.style_scales or [1.0] * n_base) + list(style_scales or [1.0] * len(styles))
     return dataclasses.replace(
         base, styles=list(base.styles) + [str(s) for s in styles], photos=str(photos), **settings,
-        residual_blocks=blocks, residual_width=None if inner == base.widths[2] else inner,
+        residual_blocks=blocks, residual_width=None if inner == base.widths[2] else inner, colour_head=head,
         objective=objective.as_dict(), init_from=str(base_run),
         train_styles=list(range(n_base, n_base + len(styles))) if styles else None,
         freeze_shared=bool(styles) and not (train_all or grown),
@@ -287,9 +299,9 @@ def init_from_run(transformer: keras.Model, base_run) -> tuple[int, int]:
 
     Shared weights are copied as they are; each conditional-norm table gets the base's rows, and
     rows for new styles start at the mean of the base's rows (a neutral, already-stylised start).
-    Residual blocks the base lacks start as the identity, and channels it lacks start with zero
-    outgoing weights (:func:`convert.networks.embed_weights`), so the grown network paints what the
-    base did. Returns the number of the base's styles and of its residual blocks.
+    Residual blocks the base lacks start as the identity, channels it lacks start with zero
+    outgoing weights (:func:`convert.networks.embed_weights`) and a colour head it lacks keeps its
+    zero start, so the grown network paints what the base did. Returns the number of the base's styles and of its residual blocks.
     """
     base, base_recipe, _ = load_run(base_run)
     n_base = len(base_recipe.styles)
@@ -298,7 +310,9 @@ def init_from_run(transformer: keras.Model, base_run) -> tuple[int, int]:
         if not layer.weights or layer.name not in known:
             continue
         weights = base.get_layer(layer.name).get_weights()
-        if isinstance(layer, networks.ConditionalInstanceNorm):
+        if not weights:  # a layer that gained weights (the output head): its own start
+            continue
+        if isinstance(layer, (networks.ConditionalInstanceNorm, networks.ColourOutput)):  # per-style tables
             grown = []
             for table in weights:
                 extra = np.repeat(table.mean(axis=0, keepdims=True), layer.n_styles - n_base, axis=0)

@@ -18,7 +18,8 @@ from pathlib import Path
 OPTIONS = {
     "gallery": {"photos": "--photos", "styles": "--styles", "steps": "--steps", "batch": "--batch", "crop": "--crop",
                 "scale": "--scale", "learning_rate": "--lr", "ramp_steps": "--ramp-steps",
-                "residual_blocks": "--residual-blocks", "residual_width": "--residual-width", "seed": "--seed", "widths": "--widths",
+                "residual_blocks": "--residual-blocks", "residual_width": "--residual-width",
+                "colour_head": "--colour-head", "seed": "--seed", "widths": "--widths",
                 "style_scales": "--style-scales", "content_weight": "--content-weight",
                 "style_weight": "--style-weight", "tv_weight": "--tv-weight", "init_from": "--from"},
     "adain": {"photos": "--photos", "styles": "--styles", "holdout": "--holdout", "steps": "--steps",
@@ -26,8 +27,9 @@ OPTIONS = {
               "style_weight": "--style-weight", "tv_weight": "--tv-weight", "widths": "--widths", "seed": "--seed",
               "upsample": "--upsample", "init_from": "--from"},
 }
-# A gallery run started with --from takes its styles, widths and style scales from its base.
-FROM_BASE = ("styles", "widths", "style_scales")
+# A gallery run started with --from takes its styles and widths from its base (its style scales are
+# its own: with --from and no new styles, --style-scales replaces the base's).
+FROM_BASE = ("styles", "widths")
 
 
 def recipe_args(run: Path, keys: list[str] | None = None) -> list[str]:
@@ -48,8 +50,11 @@ def recipe_args(run: Path, keys: list[str] | None = None) -> list[str]:
     words = [] if keys else [{"gallery": "train", "adain": "adain-train"}[kind]]
     for key in keys or OPTIONS[kind]:
         value = flat.get(key)
-        if value is None or value == [] or (keys is None and kind == "gallery" and flat.get("init_from")
+        if value is None or value is False or value == [] or (keys is None and kind == "gallery" and flat.get("init_from")
                                             and key in FROM_BASE):
+            continue
+        if value is True:  # a flag
+            words.append(OPTIONS[kind][key])
             continue
         words += [OPTIONS[kind][key], *map(str, value if isinstance(value, list) else [value])]
     return words

@@ -247,17 +247,22 @@ def test_predict_cli_errors(exported, tmp_path):
 
 
 @needs_node
-def test_style_network_exports_with_any_size_and_style_mix(tmp_path):
+@pytest.mark.parametrize("colour_head", [False, True], ids=["residual-head", "colour-head"])
+def test_style_network_exports_with_any_size_and_style_mix(tmp_path, colour_head):
     """The real multi-style transformer: odd sizes are padded and cropped inside the graph, and a
-    mixed style vector gives the same result in TensorFlow.js (Node) as in Keras."""
+    mixed style vector gives the same result in TensorFlow.js (Node) as in Keras, with either head."""
     from convert import networks
     from convert.export import save_style_network
 
-    net = networks.transformer(3, (4, 8, 8), 1)
+    net = networks.transformer(3, (4, 8, 8), 1, colour_head=colour_head)
     rng = np.random.default_rng(0)
     net.get_layer("out_conv").kernel.assign(rng.normal(0, 0.1, (3, 3, 4, 3)).astype(np.float32))
     norm = net.get_layer("dec2_norm")
     norm.beta.assign(rng.normal(0, 1, norm.beta.shape).astype(np.float32))
+    if colour_head:
+        head = net.get_layer("stylized")
+        for table in (head.mean_map, head.detail_map):
+            table.assign(rng.normal(0, 0.05, table.shape).astype(np.float32))
     save_style_network(net, tmp_path / "saved")
     convert_saved_model(tmp_path / "saved", tmp_path / "js")
     ops = {node["op"] for node in json.loads((tmp_path / "js" / "model.json").read_text())["modelTopology"]["node"]}

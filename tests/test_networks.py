@@ -32,6 +32,43 @@ def test_output_head_is_linear_and_stylize_clips():
     assert float(np.asarray(networks.out_of_range(np.full((1, 2, 2, 3), 128.0, np.float32)))[0]) == 0.0
 
 
+def test_colour_head_starts_as_the_residual_head_and_lets_a_style_set_the_palette():
+    """ColourOutput with its maps at zero is content + 127.5 * residual for every style and mix. With
+    style 0's mean map at -I, style 0's output has the residual's mean colour whatever the photo's
+    (a photo made darker and tinted paints the same mean), its detail kept; style 1 is unchanged,
+    and a half-and-half mix removes half of the mean."""
+    head = networks.ColourOutput(2, multiplier=10.0)
+    rng = np.random.default_rng(2)
+    photo = rng.uniform(0, 255, (1, 6, 8, 3)).astype(np.float32)
+    residual = rng.normal(0, 0.2, (1, 6, 8, 3)).astype(np.float32)
+    plain = np.asarray(networks.ResidualOutput()([photo, residual]))
+    for w in ([1, 0], [0, 1], [0.4, 0.6]):
+        np.testing.assert_allclose(np.asarray(head([photo, residual, np.array([w], np.float32)])), plain, atol=1e-4)
+
+    table = np.zeros((2, 9), np.float32)
+    table[0] = -np.eye(3).ravel() / 10.0
+    head.mean_map.assign(table)
+    first = np.array([[1, 0]], np.float32)
+    darker = photo * 0.5 + np.array([40.0, 0.0, 10.0], np.float32)
+    out, out_darker = (np.asarray(head([p, residual, first])) for p in (photo, darker))
+    expected_mean = 127.5 * (1 + residual.mean(axis=(1, 2)))
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), expected_mean, atol=1e-3)
+    np.testing.assert_allclose(out_darker.mean(axis=(1, 2)), expected_mean, atol=1e-3)
+    detail = photo - photo.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(out - out.mean(axis=(1, 2), keepdims=True),
+                               detail + 127.5 * (residual - residual.mean(axis=(1, 2), keepdims=True)), atol=1e-3)
+    np.testing.assert_allclose(np.asarray(head([photo, residual, np.array([[0, 1]], np.float32)])), plain, atol=1e-4)
+    half = np.asarray(head([photo, residual, np.array([[0.5, 0.5]], np.float32)]))
+    np.testing.assert_allclose(half, plain - 0.5 * (photo.mean(axis=(1, 2), keepdims=True) - 127.5), atol=1e-3)
+
+
+def test_a_network_with_a_colour_head_starts_as_the_identity(chelsea_small):
+    net = networks.transformer(2, widths=(4, 8, 8), residual_blocks=1, colour_head=True)
+    assert isinstance(net.get_layer("stylized"), networks.ColourOutput)
+    photo = np.array(chelsea_small, np.float32)
+    np.testing.assert_allclose(networks.stylize(net, photo, [0.3, 0.7]), photo, atol=1e-3)
+
+
 def test_stylize_clips_to_the_displayable_range():
     import keras
 

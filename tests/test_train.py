@@ -393,6 +393,37 @@ def test_widening_starts_as_the_trained_network_and_trains_the_new_channels(tmp_
     assert not reweighted.freeze_shared and reweighted.train_styles is None and reweighted.residual_width is None
 
 
+@pytest.mark.slow
+def test_a_colour_head_starts_as_the_trained_network_and_trains(tmp_path, folders):
+    """--from with --colour-head: the base's head had no weights, the new one starts at zero, so the
+    network paints what the base does before any step; then its per-style maps train, and a resumed
+    run keeps the head."""
+    from convert import networks
+
+    photos, styles = folders
+    base_run, base_net = trained_base(tmp_path, photos, styles)
+    headed = training.extend_recipe(base_run, [], photos, NO_WEIGHTS, colour_head=True, steps=4)
+    assert headed.colour_head and not headed.freeze_shared and headed.train_styles is None
+    net = headed.build_transformer()
+    training.init_from_run(net, base_run)
+    assert_paints_as(net, base_net)
+
+    messages = []
+    assert training.train(headed, tmp_path / "headed", jit_compile=False, save_every=1e9, render_every=100,
+                          log=messages.append) == 4
+    assert any("a colour head that starts as the head it had" in m for m in messages)
+    trained, saved, _ = training.load_run(tmp_path / "headed")
+    assert saved.colour_head and isinstance(trained.get_layer("stylized"), networks.ColourOutput)
+    assert np.abs(trained.get_layer("stylized").get_weights()[0]).max() > 0  # the mean maps learn
+    with pytest.raises(ValueError, match="nothing to add"):  # a head it already has adds nothing
+        training.extend_recipe(tmp_path / "headed", [], photos, NO_WEIGHTS, colour_head=True)
+    assert training.extend_recipe(tmp_path / "headed", [], photos, NO_WEIGHTS, residual_blocks=2).colour_head
+    # without new styles, --style-scales replace the base's, one per style
+    assert training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [0.5, 3.0], colour_head=True).style_scales == [0.5, 3.0]
+    with pytest.raises(ValueError, match="2 styles"):
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [0.5], colour_head=True)
+
+
 def test_embedding_weights_in_a_wider_layer_keeps_the_trained_values():
     from convert import networks
 

@@ -52,18 +52,20 @@ def test_a_run_resumes_with_its_recipe_and_the_options_given(tmp_path):
     assert args[args.index("--styles") + 1:args.index("--styles") + 3] == ["a.jpg", "b.jpg"]
     assert value(args, "--crop") == "256" and value(args, "--lr") == "0.0003"
     assert value(args, "--residual-blocks") == "2" and value(args, "--style-scales") == "0.5"
-    assert value(args, "--time-limit-min") == "7" and "--from" not in args
+    assert value(args, "--time-limit-min") == "7" and "--from" not in args and "--colour-head" not in args
     assert args[-2:] == ["--batch", "2"]  # options after the run override the recipe (argparse keeps the last)
 
 
 def test_a_grown_run_resumes_from_its_base_at_its_own_depth_and_width(tmp_path):
     recipe = Recipe(styles=["a.jpg", "b.jpg"], photos="photos", residual_blocks=5, init_from="checkpoints/base",
-                    style_scales=[0.5, 2.0], residual_width=96)
+                    style_scales=[0.5, 2.0], residual_width=96, colour_head=True)
     args = started_command(tmp_path, json.loads(json.dumps(recipe.__dict__)))
     assert value(args, "--from") == "checkpoints/base" and value(args, "--residual-blocks") == "5"
-    assert value(args, "--residual-width") == "96"
-    # the base's styles, widths and scales: --styles and --style-scales would mean new styles
-    assert "--styles" not in args and "--style-scales" not in args and "--widths" not in args
+    assert value(args, "--residual-width") == "96" and args.count("--colour-head") == 1  # a flag: no value
+    assert args[args.index("--colour-head") + 1].startswith("--")
+    # the base's styles and widths (--styles would mean new ones); its own scales, which replace the base's
+    assert "--styles" not in args and "--widths" not in args
+    assert args[args.index("--style-scales") + 1:][:2] == ["0.5", "2.0"]
 
 
 def test_a_run_that_adds_styles_is_not_resumed_in_the_background(tmp_path):

@@ -6,7 +6,7 @@ them) and timed in Node on the same backend, same input, alternating runs, after
 each network's multiply-adds per pixel, so a reader can judge their own GPU.
 Writes docs/bench/networks.json and prints a Markdown table.
 
-    .venv/bin/python scripts/bench/bench_networks.py [--size 512] [--runs 5] [--backend wasm] [--residual-blocks 5] [--residual-width 96]
+    .venv/bin/python scripts/bench/bench_networks.py [--size 512] [--runs 5] [--backend wasm] [--residual-blocks 5] [--residual-width 96] [--colour-head]
 """
 
 from __future__ import annotations
@@ -43,11 +43,12 @@ def main() -> None:
     parser.add_argument("--stem-stride", type=int, default=networks.DEFAULT_STEM_STRIDE)
     parser.add_argument("--residual-blocks", type=int, default=networks.DEFAULT_RESIDUAL_BLOCKS)
     parser.add_argument("--residual-width", type=int, default=None, help="channels inside each residual block")
+    parser.add_argument("--colour-head", action="store_true", help="end with networks.ColourOutput")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/bench/networks.json")
     args = parser.parse_args()
 
     shipped = networks.transformer(args.styles, residual_blocks=args.residual_blocks, stem_stride=args.stem_stride,
-                                   residual_width=args.residual_width)
+                                   residual_width=args.residual_width, colour_head=args.colour_head)
     reference = networks.johnson_reference()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -68,8 +69,8 @@ def main() -> None:
         "benchmark": "style networks in TensorFlow.js (Node)",
         "backend": timing["backend"], "size": args.size, "runs": args.runs, "date": time.strftime("%Y-%m-%d"),
         "shipped": f"networks.transformer: widths {networks.DEFAULT_WIDTHS}, {args.residual_blocks} residual "
-                   f"blocks ({args.residual_width or networks.DEFAULT_WIDTHS[2]} channels inside), stem stride "
-                   f"{args.stem_stride}, {args.styles} styles",
+                   f"blocks ({networks.inner_width(networks.DEFAULT_WIDTHS, args.residual_width)} channels inside), stem stride "
+                   f"{args.stem_stride}, {args.styles} styles{', colour head' if args.colour_head else ''}",
         "reference": "networks.johnson_reference: 32/64/128, 5 residual blocks, 9x9 end convolutions",
         "models": rows, "speedup": round(speedup, 2),
         "macs_ratio": round(macs["reference"] / macs["shipped"], 2),

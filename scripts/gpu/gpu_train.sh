@@ -51,6 +51,8 @@ BLOCKS=$(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_blocks 2>/dev/nu
 BLOCKS=${BLOCKS:-3}
 # and the channels inside its blocks, where a run widened them (--residual-width; none: the default)
 mapfile -t GALLERY_WIDTH < <(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_width 2>/dev/null)
+# and its colour head, where it has one (--colour-head)
+mapfile -t GALLERY_HEAD < <(python3 scripts/recipe_args.py "$GALLERY_RUN" colour_head 2>/dev/null)
 # The AdaIN run to continue, with its upsampling and the run it started from, if any (adain-train
 # --from RUN --upsample bilinear); every weight in ADAIN_WEIGHTS trains a copy of it. A run not yet
 # committed starts here from the trained decoder ADAIN_FROM, with ADAIN_UPSAMPLE (default bilinear):
@@ -116,7 +118,7 @@ run() {  # name, command...: run in the background under the deadline, log to WO
 }
 run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/styles" --run "$WORK/gallery" \
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
-  --residual-blocks "$BLOCKS" "${GALLERY_WIDTH[@]}" \
+  --residual-blocks "$BLOCKS" "${GALLERY_WIDTH[@]}" "${GALLERY_HEAD[@]}" \
   --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION" \
   ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
 for w in $ADAIN_WEIGHTS; do
