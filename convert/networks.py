@@ -21,7 +21,9 @@ the first step. The head is linear, unbounded while training and clipped to [0, 
 image is made (:func:`stylize`, the exported graph): a squashing head such as
 ``255 * sigmoid(logit(content / 255) + residual)`` blows highlights out to white, since a pixel
 pushed into the sigmoid's flat tail gets almost no gradient to come back. Training instead
-penalises values outside [0, 255] (:func:`out_of_range`).
+penalises values outside [0, 255] (:func:`out_of_range`). Because every instance norm removes
+its channels' means, that residual cannot see the photo's mean colour; :class:`ColourOutput`
+(``colour_head=True``) adds a per-style map of it, so that each style can set its own palette.
 
 Inputs: ``content`` (batch, H, W, 3) RGB in [0, 255] and ``style`` (batch, n_styles) style weights
 (one-hot for one style, a convex mix to blend). H and W should be multiples of 4.
