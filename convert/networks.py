@@ -229,66 +229,90 @@ class ResidualOutput(layers.Layer):
         return content + 127.5 * residual
 
 
-#: How much faster than the shared weights :class:`ColourOutput`'s per-style maps learn.
+#: How much faster than the shared weights :class:`ColourOutput`'s per-style maps learn, by default.
 COLOUR_MULTIPLIER = 50.0
+
+
+def _map_colours(pixels, matrix):
+    """out_i = sum_j pixels_j matrix_ij for pixels (batch, h, w, 3) and matrices (batch, 3, 3).
+
+    A batched matrix product (BatchMatMul), not an einsum: TensorFlow.js's wasm backend, the page's
+    last fallback, has no Einsum kernel.
+    """
+    shape = ops.shape(pixels)
+    flat = ops.reshape(pixels, (shape[0], -1, 3))
+    return ops.reshape(ops.matmul(flat, ops.transpose(matrix, (0, 2, 1))), shape)
 
 
 @keras.saving.register_keras_serializable(package="deepstyle")
 class ColourOutput(layers.Layer):
     """The output head with a per-style say over the photo's own colours: where
-    :class:`ResidualOutput` passes the photo through unchanged, this maps its mean colour and its
-    deviations from that mean by a 3x3 matrix each, per style.
+    :class:`ResidualOutput` passes the photo through unchanged, this maps its mean colour, its
+    deviations from that mean, and those deviations at unit contrast, by a 3x3 matrix each, per style.
 
     Why: every convolution before the head feeds an instance norm, which removes each channel's
     mean and scale, so the residual is exactly the same for a photo and for that photo made
-    brighter or tinted; with ``content + residual`` the output's mean colour is the photo's plus a
-    fixed shift, whatever the painting's palette. A snowfield stays bright in every style unless the
-    network covers it with texture, and that is what it learnt to do: to match a painting's colours
-    (the Gram matrix at relu1_1) it paints large blobs over the photo, losing content. With
-    x = content / 127.5 - 1, mu its per-image mean colour and style weights w, the output is
+    brighter, tinted or flatter; with ``content + residual`` the output's mean colour is the photo's
+    plus a fixed shift, whatever the painting's palette. A snowfield stays bright in every style
+    unless the network covers it with texture, and that is what it learnt to do: to match a
+    painting's colours (the Gram matrix at relu1_1) it painted large blobs over the photo, losing
+    content. With x = content / 127.5 - 1, mu and sigma its per-image mean and deviation per
+    channel, and style weights w, the output is
 
-        (x + A_w mu + B_w (x - mu) + residual + 1) * 127.5,   A_w = m sum_s w_s A_s,  B_w likewise,
+        (x + A_w mu + B_w (x - mu) + C_w (x - mu) / sigma + residual + 1) * 127.5,
+        A_w = m sum_s w_s A_s,  B_w and C_w likewise,
 
-    with A and B starting at zero (the same function as :class:`ResidualOutput`) and ``multiplier``
-    m as in :class:`ConditionalInstanceNorm`, but larger (:data:`COLOUR_MULTIPLIER`): each map entry
-    gets gradient only from the images of its style, and at m = 10 the mean maps of a trained
-    gallery moved from 0 to about -0.45 in 1,861 steps, a drift about 1/12 of what Adam allowed. A_w = -I makes the mean colour the residual's own, set
-    per style by the conditional norms before it: the fixed palette of Johnson et al.'s (2016)
-    network, whose output is the decoder's alone; B_w scales and mixes the photo's detail in colour.
-    The mean is over the picture the network sees (one tile, when a large picture is tiled), as every
-    instance norm's is.
+    with A, B and C starting at zero (the same function as :class:`ResidualOutput`). A_w = -I makes
+    the mean colour the residual's own, set per style by the conditional norms before it: the fixed
+    palette of Johnson et al.'s (2016) network, whose output is the decoder's alone. B_w scales and
+    mixes the photo's detail in colour, C_w does so at a contrast of the style's choosing whatever
+    the photo's (a per-pixel instance norm of the photo). ``multiplier`` m plays the part it plays in
+    :class:`ConditionalInstanceNorm`, but larger by default (:data:`COLOUR_MULTIPLIER`): each map
+    entry gets gradient only from the images of its style, and at m = 10 the mean maps of a trained
+    gallery moved from 0 to about -0.45 on the diagonal in 1,861 steps, a twelfth of what Adam allowed.
+
+    mu and sigma are computed as the instance norms compute their moments (a mean, then the mean of
+    the squared difference from it), so that the page, which paints a large picture in tiles and
+    gives every normalisation the whole picture's moments (web/src/engine/statistics.ts), finds this
+    one too.
     """
 
-    def __init__(self, n_styles: int, multiplier: float | None = None, **kwargs):
+    def __init__(self, n_styles: int, multiplier: float = COLOUR_MULTIPLIER, epsilon: float = 1e-5, **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.n_styles = n_styles
-        self.multiplier = COLOUR_MULTIPLIER if multiplier is None else multiplier
+        self.multiplier = multiplier
+        self.epsilon = epsilon
 
     def build(self, input_shape):
-        self.mean_map = self.add_weight(name="mean_map", shape=(self.n_styles, 9), initializer="zeros")
-        self.detail_map = self.add_weight(name="detail_map", shape=(self.n_styles, 9), initializer="zeros")
+        table = functools.partial(self.add_weight, shape=(self.n_styles, 9), initializer="zeros")
+        self.mean_map = table(name="mean_map")
+        self.detail_map = table(name="detail_map")
+        self.contrast_map = table(name="contrast_map")
 
     def maps(self, style):
-        """(A_w, B_w), each (batch, 3, 3), for style weights (batch, n_styles)."""
+        """(A_w, B_w, C_w), each (batch, 3, 3), for style weights (batch, n_styles)."""
         def mix(table):
             return ops.reshape(self.multiplier * ops.matmul(style, table), (-1, 3, 3))
-        return mix(self.mean_map), mix(self.detail_map)
+        return mix(self.mean_map), mix(self.detail_map), mix(self.contrast_map)
 
     def call(self, inputs):
         content, residual, style = (ops.cast(t, "float32") for t in inputs)
         x = content / 127.5 - 1.0
         mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        a, b = self.maps(style)
-        # (batch, h, w, 3) by (batch, 3, 3): out_i = sum_j in_j m_ij
-        recoloured = ops.einsum("bhwj,bij->bhwi", mean, a) + ops.einsum("bhwj,bij->bhwi", x - mean, b)
+        var = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
+        detail = x - mean
+        a, b, c = self.maps(style)
+        recoloured = (_map_colours(mean, a) + _map_colours(detail, b)
+                      + _map_colours(detail * ops.rsqrt(var + self.epsilon), c))
         return (x + recoloured + residual + 1.0) * 127.5
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "n_styles": self.n_styles, "multiplier": self.multiplier}
+        return {**super().get_config(), "n_styles": self.n_styles, "multiplier": self.multiplier,
+                "epsilon": self.epsilon}
 
 
 #: Weight of the :func:`out_of_range` penalty in every trainer's loss: the heads are linear and
@@ -319,7 +343,7 @@ def _conv_norm(x, style, filters, kernel, stride, n_styles, name, relu=True, mul
 def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEFAULT_RESIDUAL_BLOCKS,
                 norm_multiplier: float = 10.0, stem_stride: int = DEFAULT_STEM_STRIDE,
                 residual_width: int | None = None, colour_head: bool = False,
-                name: str = "transformer") -> keras.Model:
+                colour_multiplier: float = COLOUR_MULTIPLIER, name: str = "transformer") -> keras.Model:
     """The multi-style transformation network: (content, style weights) -> stylised image in [0, 255].
 
     ``stem_stride=2`` makes the first convolution strided too, so that the whole network runs at
@@ -357,7 +381,7 @@ def transformer(n_styles: int, widths=DEFAULT_WIDTHS, residual_blocks: int = DEF
     # round to steps of 1 to 2 grey levels near white.
     residual = layers.Conv2D(3, 3, padding="valid", kernel_initializer="zeros", name="out_conv", dtype="float32")(x)
     if colour_head:
-        output = ColourOutput(n_styles, name="stylized", dtype="float32")([content, residual, style])
+        output = ColourOutput(n_styles, colour_multiplier, name="stylized", dtype="float32")([content, residual, style])
     else:
         output = ResidualOutput(name="stylized", dtype="float32")([content, residual])
     return keras.Model([content, style], output, name=name)

@@ -28,9 +28,9 @@ from .losses import StyleObjective
 #: What a run's sessions may not change: the network, its objective and the scale its strokes are
 #: learnt at. Steps, learning rate, batch, crop and style scales may change between sessions.
 FIXED = ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "scale",
-         "residual_width", "colour_head")
+         "residual_width", "colour_head", "colour_multiplier")
 #: What a recipe saved before a fixed setting existed counts as.
-FIXED_DEFAULTS = {"residual_width": None, "colour_head": False}
+FIXED_DEFAULTS = {"residual_width": None, "colour_head": False, "colour_multiplier": networks.COLOUR_MULTIPLIER}
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Recipe:
     stem_stride: int = networks.DEFAULT_STEM_STRIDE
     residual_width: int | None = None  # channels inside each residual block (None: widths[2])
     colour_head: bool = False  # end with networks.ColourOutput: each style sets the palette
+    colour_multiplier: float = networks.COLOUR_MULTIPLIER  # how much faster its maps learn
     objective: dict = field(default_factory=lambda: StyleObjective().as_dict())
     seed: int = 0
     # Fine-tuning new styles into a trained network (Dumoulin et al. 2017, sec. 4.3: a new style
@@ -69,7 +70,8 @@ class Recipe:
     def build_transformer(self) -> keras.Model:
         """The untrained network this recipe describes."""
         return networks.transformer(len(self.styles), self.widths, self.residual_blocks, self.norm_multiplier,
-                                    self.stem_stride, self.residual_width, self.colour_head)
+                                    self.stem_stride, self.residual_width, self.colour_head,
+                                    self.colour_multiplier)
 
     @property
     def inner_width(self) -> int:

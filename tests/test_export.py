@@ -246,6 +246,27 @@ def test_predict_cli_errors(exported, tmp_path):
         assert text in proc.stderr, (args, proc.stderr)
 
 
+def _norm_layers(nodes) -> list[str]:
+    """The Mean nodes of a converted graph that findNormLayers (web/src/engine/statistics.ts) takes
+    for a normalisation: a Mean whose input also feeds a SquaredDifference with it, of which a Mean
+    is taken (the variance)."""
+    name = lambda ref: ref.lstrip("^").split(":")[0]  # noqa: E731
+    consumers = {}
+    for node in nodes:
+        for ref in node.get("input", []):
+            consumers.setdefault(name(ref), []).append(node)
+    found = []
+    for node in nodes:
+        if node["op"] != "Mean" or not node.get("input"):
+            continue
+        source = name(node["input"][0])
+        squared = [c for c in consumers.get(node["name"], []) if c["op"] == "SquaredDifference"
+                   and source in map(name, c.get("input", []))]
+        if any(c["op"] == "Mean" for s in squared for c in consumers.get(s["name"], [])):
+            found.append(node["name"])
+    return found
+
+
 @needs_node
 @pytest.mark.parametrize("colour_head", [False, True], ids=["residual-head", "colour-head"])
 def test_style_network_exports_with_any_size_and_style_mix(tmp_path, colour_head):
@@ -261,28 +282,34 @@ def test_style_network_exports_with_any_size_and_style_mix(tmp_path, colour_head
     norm.beta.assign(rng.normal(0, 1, norm.beta.shape).astype(np.float32))
     if colour_head:
         head = net.get_layer("stylized")
-        for table in (head.mean_map, head.detail_map):
-            table.assign(rng.normal(0, 0.05, table.shape).astype(np.float32))
+        for table in (head.mean_map, head.detail_map, head.contrast_map):
+            table.assign(rng.normal(0, 0.01, table.shape).astype(np.float32))
     save_style_network(net, tmp_path / "saved")
     convert_saved_model(tmp_path / "saved", tmp_path / "js")
-    ops = {node["op"] for node in json.loads((tmp_path / "js" / "model.json").read_text())["modelTopology"]["node"]}
-    # No Tile (what UpSampling2D becomes): it took 1.4 s of a 1.6 s frame in tfjs wasm.
-    assert "Tile" not in ops and "Conv2D" in ops, sorted(ops)
+    nodes = json.loads((tmp_path / "js" / "model.json").read_text())["modelTopology"]["node"]
+    ops = {node["op"] for node in nodes}
+    # No Tile (what UpSampling2D becomes): it took 1.4 s of a 1.6 s frame in tfjs wasm. No Einsum:
+    # the wasm backend has no kernel for it.
+    assert "Tile" not in ops and "Einsum" not in ops and "Conv2D" in ops, sorted(ops)
+    # Every normalisation, the colour head's moments too, in the form the page looks for to give it
+    # the whole picture's moments when it paints in tiles (findNormLayers in web/src/engine/statistics.ts)
+    norms = sum(isinstance(layer, networks.ConditionalInstanceNorm) for layer in net.layers)
+    assert len(_norm_layers(nodes)) == norms + colour_head
 
     x = rng.uniform(0, 255, (1, 37, 50, 3)).astype("<f4")
-    for style in ([0.2, 0.8, 0.0], [0.0, 0.0, 1.0]):
+    for style, backend in (([0.2, 0.8, 0.0], "cpu"), ([0.0, 0.0, 1.0], "cpu"), ([0.2, 0.8, 0.0], "wasm")):
         s = np.array([style], "<f4")
         np.save(tmp_path / "x.npy", x)
         np.save(tmp_path / "s.npy", s)
         proc = subprocess.run(["node", str(PREDICT), str(tmp_path / "js"), str(tmp_path / "x.npy"),
-                               str(tmp_path / "y.npy"), "--input", f"style={tmp_path / 's.npy'}"],
-                              capture_output=True, text=True, timeout=120)
+                               str(tmp_path / "y.npy"), "--input", f"style={tmp_path / 's.npy'}",
+                               "--backend", backend], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         y = np.load(tmp_path / "y.npy")
         expected = networks.stylize(net, x[0], s[0])
         assert y.shape == (1, 37, 50, 3)
         assert np.abs(y[0] - expected).max() < 1e-2
-    assert np.abs(expected - networks.stylize(net, x[0], [0.2, 0.8, 0.0])).mean() > 0.5  # styles differ
+    assert np.abs(expected - networks.stylize(net, x[0], [0.0, 0.0, 1.0])).mean() > 0.5  # styles differ
 
 
 @needs_node
