@@ -247,72 +247,62 @@ def _map_colours(pixels, matrix):
 @keras.saving.register_keras_serializable(package="deepstyle")
 class ColourOutput(layers.Layer):
     """The output head with a per-style say over the photo's own colours: where
-    :class:`ResidualOutput` passes the photo through unchanged, this maps its mean colour, its
-    deviations from that mean, and those deviations at unit contrast, by a 3x3 matrix each, per style.
+    :class:`ResidualOutput` passes the photo through unchanged, this maps its mean colour and its
+    deviations from that mean by a 3x3 matrix each, per style.
 
     Why: every convolution before the head feeds an instance norm, which removes each channel's
     mean and scale, so the residual is exactly the same for a photo and for that photo made
-    brighter, tinted or flatter; with ``content + residual`` the output's mean colour is the photo's
-    plus a fixed shift, whatever the painting's palette. A snowfield stays bright in every style
-    unless the network covers it with texture, and that is what it learnt to do: to match a
-    painting's colours (the Gram matrix at relu1_1) it painted large blobs over the photo, losing
-    content. With x = content / 127.5 - 1, mu and sigma its per-image mean and deviation per
-    channel, and style weights w, the output is
+    brighter or tinted; with ``content + residual`` the output's mean colour is the photo's plus a
+    fixed shift, whatever the painting's palette. A snowfield stays bright in every style unless the
+    network covers it with texture, and that is what it learnt to do: to match a painting's colours
+    (the Gram matrix at relu1_1) it painted large blobs over the photo, losing content. With
+    x = content / 127.5 - 1, mu its per-image mean colour and style weights w, the output is
 
-        (x + A_w mu + B_w (x - mu) + C_w (x - mu) / sigma + residual + 1) * 127.5,
-        A_w = m sum_s w_s A_s,  B_w and C_w likewise,
+        (x + A_w mu + B_w (x - mu) + residual + 1) * 127.5,   A_w = m sum_s w_s A_s,  B_w likewise,
 
-    with A, B and C starting at zero (the same function as :class:`ResidualOutput`). A_w = -I makes
-    the mean colour the residual's own, set per style by the conditional norms before it: the fixed
-    palette of Johnson et al.'s (2016) network, whose output is the decoder's alone. B_w scales and
-    mixes the photo's detail in colour, C_w does so at a contrast of the style's choosing whatever
-    the photo's (a per-pixel instance norm of the photo). ``multiplier`` m plays the part it plays in
+    with A and B starting at zero (the same function as :class:`ResidualOutput`). A_w = -I makes the
+    mean colour the residual's own, set per style by the conditional norms before it: the fixed
+    palette of Johnson et al.'s (2016) network, whose output is the decoder's alone; B_w scales and
+    mixes the photo's detail in colour. ``multiplier`` m plays the part it plays in
     :class:`ConditionalInstanceNorm`, but larger by default (:data:`COLOUR_MULTIPLIER`): each map
     entry gets gradient only from the images of its style, and at m = 10 the mean maps of a trained
     gallery moved from 0 to about -0.45 on the diagonal in 1,861 steps, a twelfth of what Adam allowed.
 
-    mu and sigma are computed as the instance norms compute their moments (a mean, then the mean of
-    the squared difference from it), so that the page, which paints a large picture in tiles and
-    gives every normalisation the whole picture's moments (web/src/engine/statistics.ts), finds this
-    one too.
+    A third map, of the detail at unit contrast ((x - mu) / sigma), made training diverge within
+    60 steps, with sigma floored at 0.003 and at 0.1 alike, so there is none. mu is over the picture
+    the network sees: the page, which gives every instance norm the whole picture's moments when it
+    paints in tiles (web/src/engine/statistics.ts), does not yet do so for this mean.
     """
 
-    def __init__(self, n_styles: int, multiplier: float = COLOUR_MULTIPLIER, epsilon: float = 1e-5, **kwargs):
+    def __init__(self, n_styles: int, multiplier: float = COLOUR_MULTIPLIER, **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.n_styles = n_styles
         self.multiplier = multiplier
-        self.epsilon = epsilon
 
     def build(self, input_shape):
         table = functools.partial(self.add_weight, shape=(self.n_styles, 9), initializer="zeros")
         self.mean_map = table(name="mean_map")
         self.detail_map = table(name="detail_map")
-        self.contrast_map = table(name="contrast_map")
 
     def maps(self, style):
-        """(A_w, B_w, C_w), each (batch, 3, 3), for style weights (batch, n_styles)."""
+        """(A_w, B_w), each (batch, 3, 3), for style weights (batch, n_styles)."""
         def mix(table):
             return ops.reshape(self.multiplier * ops.matmul(style, table), (-1, 3, 3))
-        return mix(self.mean_map), mix(self.detail_map), mix(self.contrast_map)
+        return mix(self.mean_map), mix(self.detail_map)
 
     def call(self, inputs):
         content, residual, style = (ops.cast(t, "float32") for t in inputs)
         x = content / 127.5 - 1.0
         mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        var = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
-        detail = x - mean
-        a, b, c = self.maps(style)
-        recoloured = (_map_colours(mean, a) + _map_colours(detail, b)
-                      + _map_colours(detail * ops.rsqrt(var + self.epsilon), c))
-        return (x + recoloured + residual + 1.0) * 127.5
+        a, b = self.maps(style)
+        return (x + _map_colours(mean, a) + _map_colours(x - mean, b) + residual + 1.0) * 127.5
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "n_styles": self.n_styles, "multiplier": self.multiplier,
-                "epsilon": self.epsilon}
+        return {**super().get_config(), "n_styles": self.n_styles, "multiplier": self.multiplier}
 
 
 #: Weight of the :func:`out_of_range` penalty in every trainer's loss: the heads are linear and
