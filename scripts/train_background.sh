@@ -3,7 +3,7 @@
 #
 #   scripts/train_background.sh MINUTES [RUN] [options of its deepstyle command that override the recipe]
 #   scripts/train_background.sh 100                         # checkpoints/gallery-colour, as recorded
-#   scripts/train_background.sh 100 checkpoints/gallery-next --batch 8 --crop 128
+#   scripts/train_background.sh 100 checkpoints/adain --batch 8 --crop 128
 #
 # checkpoints/gallery is the run models/gallery was exported from (the tests compare the page with
 # it), so sessions train a candidate beside it: checkpoints/gallery-colour, given a colour head
