@@ -2,12 +2,12 @@
 # Resumes a committed training run in the background for MINUTES minutes, then saves and stops.
 #
 #   scripts/train_background.sh MINUTES [RUN] [options of its deepstyle command that override the recipe]
-#   scripts/train_background.sh 100                         # checkpoints/gallery-colour, as recorded
+#   scripts/train_background.sh 100                         # checkpoints/gallery-colour-c2, as recorded
 #   scripts/train_background.sh 100 checkpoints/adain --batch 8 --crop 128
 #
 # checkpoints/gallery is the run models/gallery was exported from (the tests compare the page with
-# it), so sessions train a candidate beside it: checkpoints/gallery-colour, given a colour head
-# (--colour-head) from checkpoints/gallery-wide, widened to 96 channels inside its blocks from
+# it), so sessions train a candidate beside it: checkpoints/gallery-colour-c2, content weight 2 from
+# checkpoints/gallery-colour, given a colour head (--colour-head) from checkpoints/gallery-wide, widened to 96 channels inside its blocks from
 # checkpoints/gallery-deep (grown to 5 residual blocks from checkpoints/gallery-next, itself started
 # as a copy of checkpoints/gallery; each base must stay, a --from run resumes from it);
 # when `deepstyle eval` shows the candidate better, it is exported and takes checkpoints/gallery's place.
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { sed -n 2,20p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 minutes=$1
-run=${2:-checkpoints/gallery-colour}
+run=${2:-checkpoints/gallery-colour-c2}
 shift $(( $# >= 2 ? 2 : 1 ))
 [ -f "$run/recipe.json" ] && [ -f "$run/state.json" ] || { echo "$run: no training run with a checkpoint here" >&2; exit 2; }
 if [ -f "$run/train.pid" ] && kill -0 "$(cat "$run/train.pid")" 2>/dev/null; then

@@ -40,7 +40,7 @@ CROP=${CROP:-256}
 # Per-style multipliers of the gallery's style weight (deepstyle train --style-scales), in the order
 # of FIXED/styles/MANIFEST.tsv; by default the committed run's own (checkpoints/gallery/recipe.json),
 # so a GPU session continues the recipe the CPU sessions are training; empty: all 1.
-# The gallery run to continue: the shipped one unless GALLERY_RUN names another (checkpoints/gallery-colour,
+# The gallery run to continue: the shipped one unless GALLERY_RUN names another (checkpoints/gallery-colour-c2,
 # the CPU sessions' candidate, which the shipped run's evaluation does not yet show better).
 GALLERY_RUN=${GALLERY_RUN:-checkpoints/gallery}
 # scripts/recipe_args.py prints a recipe's options, here with the values after the option names.
