@@ -270,8 +270,8 @@ class ColourOutput(layers.Layer):
 
     A third map, of the detail at unit contrast ((x - mu) / sigma), made training diverge within
     60 steps, with sigma floored at 0.003 and at 0.1 alike, so there is none. mu is over the picture
-    the network sees: the page, which gives every instance norm the whole picture's moments when it
-    paints in tiles (web/src/engine/statistics.ts), does not yet do so for this mean.
+    the network sees; when the page paints in tiles it feeds this mean the whole picture's, as it
+    does every instance norm's moments (findNormLayers in web/src/engine/statistics.ts).
     """
 
     def __init__(self, n_styles: int, multiplier: float = COLOUR_MULTIPLIER, **kwargs):

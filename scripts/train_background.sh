@@ -5,12 +5,13 @@
 #   scripts/train_background.sh 100                         # checkpoints/gallery-colour-c2, as recorded
 #   scripts/train_background.sh 100 checkpoints/adain --batch 8 --crop 128
 #
-# checkpoints/gallery is the run models/gallery was exported from (the tests compare the page with
-# it), so sessions train a candidate beside it: checkpoints/gallery-colour-c2, content weight 2 from
-# checkpoints/gallery-colour, given a colour head (--colour-head) from checkpoints/gallery-wide, widened to 96 channels inside its blocks from
-# checkpoints/gallery-deep (grown to 5 residual blocks from checkpoints/gallery-next, itself started
-# as a copy of checkpoints/gallery; each base must stay, a --from run resumes from it);
-# when `deepstyle eval` shows the candidate better, it is exported and takes checkpoints/gallery's place.
+# checkpoints/gallery is the snapshot models/gallery was exported from (the tests compare the page
+# with it; weights only), so sessions train a candidate beside it: checkpoints/gallery-colour-c2,
+# content weight 2 from checkpoints/gallery-colour, given a colour head (--colour-head) from
+# checkpoints/gallery-wide, widened to 96 channels inside its blocks from checkpoints/gallery-deep
+# (grown to 5 residual blocks from checkpoints/gallery-next, itself started as a copy of the
+# 27,000-step network that checkpoints/gallery held until 2026-12-02). When `deepstyle eval` shows
+# the candidate better, its checkpoint is copied to checkpoints/gallery and exported from there.
 # A grown gallery run (`deepstyle train --from RUN --residual-blocks N`) and an AdaIN run resume the same way.
 #
 # Every setting comes from RUN/recipe.json (what the run last trained with); options after RUN

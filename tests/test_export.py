@@ -246,25 +246,30 @@ def test_predict_cli_errors(exported, tmp_path):
         assert text in proc.stderr, (args, proc.stderr)
 
 
-def _norm_layers(nodes) -> list[str]:
-    """The Mean nodes of a converted graph that findNormLayers (web/src/engine/statistics.ts) takes
-    for a normalisation: a Mean whose input also feeds a SquaredDifference with it, of which a Mean
-    is taken (the variance)."""
+def _norm_layers(nodes) -> list[tuple[str, bool]]:
+    """The Mean nodes of a converted graph that findNormLayers (web/src/engine/statistics.ts) feeds
+    with the whole picture's statistics when the page paints in tiles, each with whether it is an
+    instance norm's: a Mean whose input also feeds a SquaredDifference with it, of which a Mean is
+    taken (the variance); or any other Mean that keeps its reduced axes (a mean alone)."""
     name = lambda ref: ref.lstrip("^").split(":")[0]  # noqa: E731
     consumers = {}
     for node in nodes:
         for ref in node.get("input", []):
             consumers.setdefault(name(ref), []).append(node)
-    found = []
+    norms, paired = [], set()
     for node in nodes:
         if node["op"] != "Mean" or not node.get("input"):
             continue
         source = name(node["input"][0])
         squared = [c for c in consumers.get(node["name"], []) if c["op"] == "SquaredDifference"
                    and source in map(name, c.get("input", []))]
-        if any(c["op"] == "Mean" for s in squared for c in consumers.get(s["name"], [])):
-            found.append(node["name"])
-    return found
+        variance = [c for s in squared for c in consumers.get(s["name"], []) if c["op"] == "Mean"]
+        if variance:
+            norms.append((node["name"], True))
+            paired |= {node["name"], variance[0]["name"]}
+    alone = [(node["name"], False) for node in nodes if node["op"] == "Mean" and node.get("input")
+             and node.get("attr", {}).get("keep_dims", {}).get("b") and node["name"] not in paired]
+    return norms + alone
 
 
 @needs_node
@@ -291,11 +296,14 @@ def test_style_network_exports_with_any_size_and_style_mix(tmp_path, colour_head
     # No Tile (what UpSampling2D becomes): it took 1.4 s of a 1.6 s frame in tfjs wasm. No Einsum:
     # the wasm backend has no kernel for it.
     assert "Tile" not in ops and "Einsum" not in ops and "Conv2D" in ops, sorted(ops)
-    # Every instance norm in the form the page looks for to give it the whole picture's moments when
-    # it paints in tiles (findNormLayers in web/src/engine/statistics.ts); the colour head's mean is
-    # not one of them (ColourOutput's docstring)
+    # Every instance norm, and the colour head's mean colour, in the form the page looks for to give
+    # it the whole picture's statistics when it paints in tiles (findNormLayers in
+    # web/src/engine/statistics.ts), and nothing else
     norms = sum(isinstance(layer, networks.ConditionalInstanceNorm) for layer in net.layers)
-    assert len(_norm_layers(nodes)) == norms
+    found = _norm_layers(nodes)
+    assert sum(is_norm for _, is_norm in found) == norms
+    assert [m for m, is_norm in found if not is_norm] == (["StatefulPartitionedCall/transformer_1/stylized_1/Mean"]
+                                                         if colour_head else [])
 
     x = rng.uniform(0, 255, (1, 37, 50, 3)).astype("<f4")
     for style, backend in (([0.2, 0.8, 0.0], "cpu"), ([0.0, 0.0, 1.0], "cpu"), ([0.2, 0.8, 0.0], "wasm")):

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { carryPlan, findNormLayers, PooledMoments } from './statistics';
+import { carryPlan, findNormLayers, PooledMoments, statisticNodes } from './statistics';
 import { planTiles, tileCores } from './tiles';
 import { MODELS } from './test-models';
 
@@ -55,7 +55,7 @@ describe('whole-image statistics', () => {
     const base = (ref: string) => ref.replace(/:\d+$/, '');
     // the convolutions a pass runs, fed the graph's inputs, the earlier layers' statistics and `given`
     const convolutions = (targets: string[], k: number, given: string[]) => {
-      const stops = new Set([...inputs, ...layers.slice(0, k).flatMap((l) => [l.mean, l.variance]), ...given.map(base)]);
+      const stops = new Set([...inputs, ...layers.slice(0, k).flatMap(statisticNodes), ...given.map(base)]);
       const seen = new Set<string>();
       const stack = targets.filter((t) => !stops.has(t));
       let count = 0;
@@ -73,9 +73,9 @@ describe('whole-image statistics', () => {
     const planned = targets.reduce((sum, t, k) => sum + convolutions(t, k, k ? plan[k - 1] : []), 0);
     const unplanned = targets.reduce((sum, t, k) => sum + convolutions(t, k, []), 0);
     const all = nodes.filter((n) => n.op.includes('Conv2D')).length;
-    console.log(`convolutions run by the 12 passes of a tile: ${planned} handing tensors on, ${unplanned} without; `
+    console.log(`convolutions run by the ${layers.length + 1} passes of a tile: ${planned} handing tensors on, ${unplanned} without; `
       + `tensors handed on per pass: ${plan.map((p) => p.length).join(' ')}`);
-    expect(all).toBe(12); // 3 encoder, 6 residual, 2 decoder and the output's, as convert/networks.py builds it
+    expect(all).toBe(16); // 3 encoder, 10 residual, 2 decoder and the output's, as convert/networks.py builds it
     expect(planned).toBe(all);
     expect(unplanned).toBeGreaterThan(4 * all);
     for (const p of plan) {
@@ -84,9 +84,13 @@ describe('whole-image statistics', () => {
     // the output pass reads what the last measuring pass hands on, and nothing else computed before
     expect(convolutions(outputs, layers.length, plan.at(-1)!)).toBe(1);
   });
-  it('finds the instance norms of the shipped network in the order they run', () => {
+  it('finds the instance norms and the colour head\'s mean of the shipped network in the order they run', () => {
     const nodes = JSON.parse(readFileSync(`${MODELS}/gallery/model.json`, 'utf8')).modelTopology.node;
-    const layers = findNormLayers(nodes).map((l) => l.mean.match(/\/(\w+)_norm_1\/Mean$/)?.[1]);
-    expect(layers).toEqual(['enc1', 'enc2', 'enc3', 'res0a', 'res0b', 'res1a', 'res1b', 'res2a', 'res2b', 'dec1', 'dec2']);
+    const layers = findNormLayers(nodes).map((l) => (l.variance
+      ? l.mean.match(/\/(\w+)_norm_1\/Mean$/)?.[1]
+      : `${l.mean.match(/\/(\w+)_1\/Mean$/)?.[1]}, mean alone`));
+    const blocks = Array.from({ length: 5 }, (_, k) => [`res${k}a`, `res${k}b`]).flat();
+    // the head's mean colour is taken of the photo itself, so it comes first
+    expect(layers).toEqual(['stylized, mean alone', 'enc1', 'enc2', 'enc3', ...blocks, 'dec1', 'dec2']);
   });
 });

@@ -4,8 +4,9 @@
  * Instance normalisation (Ulyanov et al. 2016) divides each channel by its mean and deviation over
  * the image; a tile that normalises by its own statistics paints its part of the picture as if it
  * were a picture of its own, so neighbouring tiles differ in tone and contrast (measured on a
- * 3000 x 2000 photo: a mean 23/255 away from one full-size pass). Here every norm layer gets the
- * statistics the full-size pass would have given it. A layer's input depends on the normalisation of
+ * 3000 x 2000 photo: a mean 23/255 away from one full-size pass). Here every norm layer, and the
+ * colour head's mean colour (convert/networks.py's ColourOutput), gets the statistics the full-size
+ * pass would have given it. A layer's input depends on the normalisation of
  * every layer before it, so they are gathered in order: for each norm layer, one pass over the
  * tiles that runs the network only up to that layer (the earlier layers fed their whole-image
  * statistics) and pools its input's moments over the tiles' cores (tiles.tileCores), which cover
@@ -20,12 +21,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { takeValues } from './backend';
 import type { Tile } from './tiles';
 
-/** A normalisation layer of a graph model: the nodes that compute its input's mean and variance. */
+/**
+ * A layer of a graph model that depends on statistics of the whole picture: an instance norm (the
+ * nodes that compute its input's mean and variance) or a lone spatial mean (the colour head's mean
+ * colour, convert/networks.py's ColourOutput), which has no variance.
+ */
 export interface NormLayer {
-  /** The node whose output is normalised (the convolution before the norm). */
+  /** The node whose statistics are taken (the convolution before a norm; the photo, for the head). */
   input: string;
   mean: string;
-  variance: string;
+  variance?: string;
 }
 
 /** Per-channel mean and variance. */
@@ -38,15 +43,18 @@ interface GraphNode {
   name: string;
   op: string;
   input?: string[];
+  attr?: { keep_dims?: { b?: boolean } };
 }
 
 const nodeName = (input: string) => input.replace(/^\^/, '').replace(/:\d+$/, '');
 
 /**
- * Pure: the instance-norm layers of a converted Keras graph (model.json's modelTopology.node), in
- * the order they run. A layer is a Mean over the spatial axes whose input also feeds a
- * SquaredDifference with that Mean, followed by a Mean of that (the variance) — how
- * convert/networks.py's ConditionalInstanceNorm computes them.
+ * Pure: the layers of a converted Keras graph (model.json's modelTopology.node) that take
+ * statistics of the whole picture, in the order they run. An instance norm is a Mean whose input
+ * also feeds a SquaredDifference with that Mean, followed by a Mean of that (the variance) — how
+ * convert/networks.py's ConditionalInstanceNorm computes them. Any other Mean that keeps its
+ * reduced axes is a per-image statistic too (the style networks reduce only over the picture's
+ * height and width; ColourOutput's mean colour is one), and is a layer with a mean alone.
  */
 export function findNormLayers(nodes: GraphNode[]): NormLayer[] {
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -66,6 +74,12 @@ export function findNormLayers(nodes: GraphNode[]): NormLayer[] {
     const variance = squared && (consumers.get(squared.name) ?? []).find((c) => c.op === 'Mean');
     if (variance) layers.push({ input, mean: n.name, variance: variance.name });
   }
+  const paired = new Set(layers.flatMap((l) => [l.mean, l.variance]));
+  for (const n of nodes) {
+    if (n.op === 'Mean' && n.input?.length && n.attr?.keep_dims?.b && !paired.has(n.name)) {
+      layers.push({ input: nodeName(n.input[0]), mean: n.name });
+    }
+  }
   // the order they run in: by depth in the graph
   const depth = new Map<string, number>();
   const depthOf = (name: string): number => {
@@ -78,6 +92,9 @@ export function findNormLayers(nodes: GraphNode[]): NormLayer[] {
   };
   return layers.sort((a, b) => depthOf(a.input) - depthOf(b.input));
 }
+
+/** The nodes of a layer that the page feeds with the whole picture's statistics. */
+export const statisticNodes = (l: NormLayer): string[] => (l.variance ? [l.mean, l.variance] : [l.mean]);
 
 /** Ops that make a node worth keeping rather than computing again: the convolutions and products. */
 const HEAVY_OPS = new Set(['Conv2D', '_FusedConv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative',
@@ -106,7 +123,7 @@ export function carryPlan(nodes: GraphNode[], layers: NormLayer[], inputs: strin
     heavy.set(name, h);
     return h;
   };
-  const fedBefore = (k: number) => new Set([...inputs, ...layers.slice(0, k).flatMap((l) => [l.mean, l.variance])]);
+  const fedBefore = (k: number) => new Set([...inputs, ...layers.slice(0, k).flatMap(statisticNodes)]);
   const targets = [...layers.map((l) => [l.input]), outputs];
   const computed = new Set<string>();
   // Visit the nodes a pass computes, from its targets back to what stops the walk; for each data
@@ -226,8 +243,9 @@ export async function pooledMoments(tiles: Tile[], cores: Tile[],
 export function normFeeds(layers: NormLayer[], moments: Moments[]): tf.NamedTensorMap {
   const feeds: tf.NamedTensorMap = {};
   moments.forEach((m, k) => {
-    feeds[layers[k].mean] = tf.tensor4d(m.mean, [1, 1, 1, m.mean.length]);
-    feeds[layers[k].variance] = tf.tensor4d(m.variance, [1, 1, 1, m.variance.length]);
+    const { mean, variance } = layers[k];
+    feeds[mean] = tf.tensor4d(m.mean, [1, 1, 1, m.mean.length]);
+    if (variance) feeds[variance] = tf.tensor4d(m.variance, [1, 1, 1, m.variance.length]);
   });
   return feeds;
 }
