@@ -355,8 +355,8 @@ def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_sm
     """3000 x 2000 at full size: 12 overlapping tiles of at most 1024 px (800 x 712, 64 px cross-fades),
     every tile normalised by the whole picture's instance-norm statistics, measured first. The result
     is what Python's network gives in one full-size pass, and the mean jump between neighbouring
-    columns (rows) inside the cross-fades stays within the range of the image's own column (row)
-    differences elsewhere."""
+    columns (rows) inside the cross-fades is within 2/255 of that pass's own jump there (the
+    network paints streaks of its own, which are not seams)."""
     import skimage.data
 
     big = Image.fromarray(skimage.data.astronaut()).resize((3000, 2000), Image.BICUBIC)
@@ -377,6 +377,10 @@ def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_sm
     profile = report["profile"]
     for axis, length in (("cols", 3000), ("rows", 2000)):
         jumps = np.array(profile[axis])
+        # the same profile of Python's one full-size pass: what the network itself paints there
+        along = 1 if axis == "cols" else 0
+        own = np.abs(np.diff(expected, axis=along)).mean(axis=(0, 2) if axis == "cols" else (1, 2))
+        got_jumps = np.abs(np.diff(got, axis=along)).mean(axis=(0, 2) if axis == "cols" else (1, 2))
         # fades run over [start, start + 64) of each later tile and [end - 64, end) of each earlier one
         starts, size = tile_side(length, 1024)
         assert len(starts) == {"cols": 4, "rows": 3}[axis] and size < 1024
@@ -386,9 +390,12 @@ def test_a_large_photo_renders_by_tiles_without_seams(site, tmp_path, chelsea_sm
         for s in starts[:-1]:
             band[max(0, s + size - 66): s + size + 1] = True
         inside, outside = jumps[band], jumps[~band]
+        excess = (got_jumps - own)[band[:len(own)]]
         print(f"{axis}: mean jump in cross-fades {inside.mean():.2f}, elsewhere {outside.mean():.2f}, "
-              f"worst in cross-fades {inside.max():.2f}, 99th percentile elsewhere {np.percentile(outside, 99):.2f}")
-        assert inside.max() <= np.percentile(outside, 99) * 1.25
+              f"worst in cross-fades {inside.max():.2f}, 99th percentile elsewhere {np.percentile(outside, 99):.2f}; "
+              f"worst excess over one full-size pass in cross-fades {excess.max():.2f}")
+        # a seam is a jump the full-size painting does not have: the network's own streaks are not
+        assert excess.max() < 2.0
 
 
 def test_works_offline_after_one_visit(site, tmp_path, photo_and_expected):
