@@ -261,7 +261,7 @@ class AdaINMonitor(training.Monitor):
 
 def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 3, val_size: int = 256,
                 save_every: float = 300.0, render_every: int = 500, jit_compile="auto", log=print,
-                time_limit: float | None = None, precision_choice: str = "auto") -> int:
+                time_limit: float | None = None, precision_choice: str = "auto", keep_snapshots: int = 0) -> int:
     """Train (or resume) the decoder in ``run_dir``; returns the step reached (``precision_choice``:
     :func:`convert.precision.resolve`)."""
     run_dir = training.open_run(run_dir, "adain", asdict(recipe), FIXED, recipe.seed, FIXED_DEFAULTS)
@@ -288,7 +288,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,
                                           recipe.seed, start),
         monitor=lambda: AdaINMonitor(run_dir, val, val_styles, recipe.steps, save_every, render_every, log=log,
-                                     time_limit=time_limit))
+                                     time_limit=time_limit), keep_snapshots=keep_snapshots)
 
 
 def load_run(run_dir) -> tuple[keras.Model, AdaINRecipe, int]:

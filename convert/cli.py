@@ -171,7 +171,7 @@ def _training(trainer, recipe, args, **options) -> int:
     """``trainer(recipe, run, ...)`` with the options every training command shares."""
     try:
         return trainer(recipe, args.run, save_every=60 * args.save_every_min, time_limit=_seconds(args.time_limit_min),
-                       precision_choice=args.precision, **options)
+                       precision_choice=args.precision, keep_snapshots=getattr(args, "keep_snapshots", 0), **options)
     except runs.RecipeMismatch as error:
         raise UsageError(str(error)) from None
 
@@ -254,6 +254,26 @@ def run_export(args) -> int:
         raise UsageError(str(error)) from None
     except manifest.ManifestError as error:
         raise UsageError(f"{args.models / 'manifest.json'}: {error}") from None
+    return 0
+
+
+def run_average(args) -> int:
+    snaps = runs.snapshots(args.run)
+    if not snaps:
+        raise UsageError(f"{args.run}: no weight snapshots in {args.run / runs.SNAPSHOTS} "
+                         "(train with --keep-snapshots N to keep them)")
+    if len(snaps) < args.last:
+        raise UsageError(f"--last {args.last}: {args.run / runs.SNAPSHOTS} holds only {len(snaps)} snapshots")
+    if args.output.resolve() == args.run.resolve():
+        raise UsageError("-o: write the average to a new run folder, not the run itself")
+    if runs.read_state(args.output) and runs.read_state(args.output).get("optimizer"):
+        raise UsageError(f"-o {args.output}: holds a run being trained; choose another folder")
+    try:
+        state = runs.write_averaged_run(args.run, snaps[-args.last:], args.output)
+    except (runs.RecipeMismatch, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+    steps = state["averaged_steps"]
+    print(f"averaged {len(steps)} snapshots (steps {steps[0]} to {steps[-1]}) into {args.output}")
     return 0
 
 
@@ -344,7 +364,8 @@ def run_stylize(args) -> int:
 
 
 HANDLERS = {"gatys": run_gatys, "train": run_train, "adain-train": run_adain_train,
-            "adain-distill": run_adain_distill, "export": run_export, "eval": run_eval, "stylize": run_stylize}
+            "adain-distill": run_adain_distill, "export": run_export, "eval": run_eval,
+            "average": run_average, "stylize": run_stylize}
 
 
 def main(argv=None) -> int:

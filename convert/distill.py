@@ -186,7 +186,7 @@ FIXED = ("photos", "styles", "holdout", "widths", "crop", "scale", "prune_images
 
 
 def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compile="auto", log=print,
-            time_limit: float | None = None, precision_choice: str = "auto") -> int:
+            time_limit: float | None = None, precision_choice: str = "auto", keep_snapshots: int = 0) -> int:
     """Prune (on a fresh run) and fine-tune (or resume) a student encoder in ``run_dir``; returns its step.
 
     Pruning (least squares) is float32; the fine-tuning runs at ``precision_choice``
@@ -211,7 +211,7 @@ def distill(recipe: DistillRecipe, run_dir, save_every: float = 300.0, jit_compi
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,
                                           recipe.seed, start),
         monitor=lambda: training.Monitor(run_dir, recipe.steps, save_every, render_every=10 ** 9, log=log,
-                                         time_limit=time_limit))
+                                         time_limit=time_limit), keep_snapshots=keep_snapshots)
 
 
 def load_run(run_dir) -> tuple[keras.Model, DistillRecipe, int]:

@@ -223,6 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --adain: the encoder to ship, an `adain-distill` run folder (default: the shipped "
                    "checkpoints/adain-encoder) or 'vgg' for VGG16 itself")
 
+    v = sub.add_parser(
+        "average",
+        help="average a run's weight snapshots into a weights-only run (Izmailov et al. 2018)",
+        description="Write OUTPUT as a run folder holding RUN's recipe and the mean of its last N weight "
+        "snapshots (RUN/snapshots/, kept while training with --keep-snapshots). The result is evaluated, "
+        "exported and painted with like any run; it is not trained further.",
+    )
+    v.add_argument("--run", type=Path, required=True, help="training run folder with snapshots/")
+    v.add_argument("--last", type=_positive_int, required=True, help="average the newest N snapshots")
+    v.add_argument("-o", "--output", type=Path, required=True, help="run folder to write (not RUN itself)")
+
     e = sub.add_parser(
         "eval",
         help="score a trained network against Gatys optimisation of the same objective",
@@ -280,6 +291,9 @@ def _add_run_options(parser, render_every: int) -> None:
     parser.add_argument("--val-photos", type=Path, help="folder of validation photos rendered every --render-every steps")
     parser.add_argument("--render-every", type=_positive_int, default=render_every)
     parser.add_argument("--save-every-min", type=_positive, default=5.0, help="checkpoint interval in minutes (default 5)")
+    parser.add_argument("--keep-snapshots", type=_count, default=0, metavar="N",
+                        help="also keep the network's weights of the last N checkpoints in RUN/snapshots/, "
+                        "for `deepstyle average` (default 0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--time-limit-min", type=_positive, metavar="MIN",
                         help="stop (and save) after this many minutes of training, whatever the step")

@@ -197,3 +197,93 @@ def append_log(run_dir, record: dict) -> None:
     """One JSON line onto the run's log.jsonl."""
     with open(Path(run_dir) / "log.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
+
+
+#: Where a run keeps copies of its network's weights from earlier checkpoints (``--keep-snapshots``).
+SNAPSHOTS = "snapshots"
+
+
+def keep_snapshot(run_dir, weights: Path, keep: int) -> None:
+    """A copy of checkpoint ``weights`` in ``run_dir/snapshots/``, keeping the newest ``keep`` copies.
+
+    Snapshots are what :func:`average_weights` averages; they are weights only, and not committed.
+    """
+    folder = Path(run_dir) / SNAPSHOTS
+    folder.mkdir(exist_ok=True)
+    data = Path(weights).read_bytes()
+    atomic_write(folder / Path(weights).name, lambda p: p.write_bytes(data))
+    for old in snapshots(run_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def snapshots(run_dir) -> list[Path]:
+    """The run's weight snapshots, oldest first (their names carry the step)."""
+    return sorted((Path(run_dir) / SNAPSHOTS).glob("transformer-*.weights.h5"))
+
+
+def snapshot_step(path) -> int:
+    """The step in a checkpoint's or snapshot's file name, ``transformer-0012345.weights.h5``."""
+    return int(Path(path).name.split("-")[1].split(".")[0])
+
+
+def average_weights(paths, out: Path) -> None:
+    """The mean of the Keras weight files ``paths`` (one network at several steps), written to ``out``.
+
+    Averaging the weights a run passes through late in training, at a small constant learning
+    rate, lands nearer the centre of the region the steps wander in than any one of them
+    (Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima and Better Generalization").
+    Every file must hold the same variables with the same shapes; the mean is taken in float64.
+    """
+    import h5py
+
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no weight files to average")
+
+    def arrays(path):
+        found = {}
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda name, item: found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+        return found
+
+    total = {k: v.astype(np.float64) for k, v in arrays(paths[0]).items()}
+    for path in paths[1:]:
+        other = arrays(path)
+        if other.keys() != total.keys() or any(other[k].shape != total[k].shape for k in total):
+            raise RecipeMismatch(f"{path} holds another network than {paths[0]}: cannot average them")
+        for k in total:
+            total[k] += other[k]
+
+    def write(tmp: Path):
+        import shutil
+
+        shutil.copyfile(paths[0], tmp)
+        with h5py.File(tmp, "r+") as f:
+            for k, v in total.items():
+                f[k][...] = (v / len(paths)).astype(f[k].dtype)
+
+    atomic_write(out, write)
+
+
+def write_averaged_run(run_dir, paths, out_dir) -> dict:
+    """A weights-only run in ``out_dir``: ``run_dir``'s recipe and the mean of the weight files ``paths``.
+
+    Like any finished run kept without its optimiser state, it can be evaluated, exported and
+    painted with, and trained further only with ``--from``. Returns its state.json.
+    """
+    out_dir = Path(out_dir)
+    recipe = read_recipe(run_dir)
+    if recipe is None or "kind" not in recipe:
+        raise FileNotFoundError(f"{run_dir}: no training run's recipe.json here")
+    steps = sorted(snapshot_step(p) for p in paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = out_dir / f"transformer-{steps[-1]:07d}.weights.h5"
+    average_weights(paths, weights)
+    write_recipe(out_dir, recipe.pop("kind"), recipe)
+    state = {"step": steps[-1], "weights": weights.name, "optimizer": None, "averaged_steps": steps,
+             "time": time.time()}
+    write_json(out_dir / "state.json", state)
+    for path in out_dir.glob("transformer-*"):
+        if path.name != weights.name:
+            path.unlink()
+    return state

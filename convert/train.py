@@ -187,7 +187,7 @@ class GalleryMonitor(training.Monitor):
 
 def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size: int = 256,
           save_every: float = 300.0, render_every: int = 250, jit_compile="auto", log=print,
-          time_limit: float | None = None, precision_choice: str = "auto") -> int:
+          time_limit: float | None = None, precision_choice: str = "auto", keep_snapshots: int = 0) -> int:
     """Train (or resume) the run in ``run_dir``; returns the step reached.
 
     ``precision_choice`` is ``auto``, ``bfloat16`` or ``float32`` (:func:`convert.precision.resolve`).
@@ -239,7 +239,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         monitor=lambda: GalleryMonitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log,
                                        time_limit=time_limit),
         record={"batch": recipe.batch, "crop": recipe.crop, "learning_rate": recipe.learning_rate,
-                "style_scales": recipe.style_scales})
+                "style_scales": recipe.style_scales}, keep_snapshots=keep_snapshots)
 
 
 def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, train_all: bool = False,

@@ -45,8 +45,12 @@ def open_run(run_dir, kind: str, recipe: dict, keys: tuple[str, ...], seed: int,
 class Monitor(keras.callbacks.Callback):
     """Checkpoints every ``save_every`` seconds, logs every ``log_every`` steps, renders every ``render_every``.
 
-    Subclasses override :meth:`render` to draw validation pictures and log their figures.
+    Subclasses override :meth:`render` to draw validation pictures and log their figures. With
+    ``keep_snapshots`` N, each checkpoint's weights are also copied to ``snapshots/`` (the newest N
+    kept), for :func:`convert.runs.average_weights`.
     """
+
+    keep_snapshots = 0
 
     def __init__(self, run_dir: Path, steps: int, save_every: float, render_every: int, log_every: int = 10,
                  log=print, time_limit: float | None = None):
@@ -95,6 +99,8 @@ class Monitor(keras.callbacks.Callback):
 
     def save(self, step: int):
         runs.save_checkpoint(self.run_dir, self.model, step)
+        if self.keep_snapshots:
+            runs.keep_snapshot(self.run_dir, self.run_dir / runs.read_state(self.run_dir)["weights"], self.keep_snapshots)
         self.last_save = time.monotonic()
 
     def render(self, step: int):
@@ -210,7 +216,7 @@ def fit_saving_on_interrupt(trainer: keras.Model, data, monitor: Monitor, run_di
 
 def session(run_dir: Path, make_trainer, *, steps: int, learning_rate: float, jit_compile, probe,
             precision_choice: str, batches, monitor, log=print, prepare=None, fresh=None,
-            record: dict | None = None, done: str = "trained", begin: str = "starting") -> int:
+            record: dict | None = None, done: str = "trained", begin: str = "starting", keep_snapshots: int = 0) -> int:
     """Train the run in ``run_dir`` (opened with :func:`open_run`) to step ``steps``; returns the step reached.
 
     ``make_trainer()`` builds the trainer under the chosen precision's dtype policy
@@ -220,7 +226,7 @@ def session(run_dir: Path, make_trainer, *, steps: int, learning_rate: float, ji
     restoring when there was no checkpoint. ``batches(start)`` makes the data from step ``start``
     on, ``monitor()`` the :class:`Monitor`. ``record``, when given, is logged as this session's
     settings (a run's sessions may differ) beside the precision and compilation. ``done`` and
-    ``begin`` are the verbs of the progress lines.
+    ``begin`` are the verbs of the progress lines. ``keep_snapshots``: see :class:`Monitor`.
     """
     chosen = precision.resolve(precision_choice)
     log(chosen.note)
@@ -240,4 +246,6 @@ def session(run_dir: Path, make_trainer, *, steps: int, learning_rate: float, ji
             "precision": chosen.name, "jit_compile": bool(trainer.jit_compile), "backend": keras.backend.backend(),
             **record}, "time": time.time()})
     data = batches(start)
-    return fit_saving_on_interrupt(trainer, data, monitor(), run_dir, log)
+    watcher = monitor()
+    watcher.keep_snapshots = keep_snapshots
+    return fit_saving_on_interrupt(trainer, data, watcher, run_dir, log)

@@ -16,12 +16,15 @@
 #
 # Every setting comes from RUN/recipe.json (what the run last trained with); options after RUN
 # override it (argparse keeps the last occurrence). With VAL=FOLDER, validation renders of its photos
-# go to RUN/renders/ every --render-every steps (default 200); the output goes to RUN/train.out. The checkpoint is written atomically every 5 minutes and when the
-# time is up; `kill -TERM $(cat RUN/train.pid)` stops it early and also saves. Then commit RUN's
-# weights, optimiser state, state.json, recipe.json and log.jsonl.
+# go to RUN/renders/ every --render-every steps (default 200); the output goes to RUN/train.out.
+# The checkpoint is written atomically every 5 minutes and when the time is up; its weights are
+# also kept in RUN/snapshots/ (the newest 24, not committed) for `deepstyle average --run RUN
+# --last N -o OUT`, which averages them into a run to evaluate and export.
+# `kill -TERM $(cat RUN/train.pid)` stops it early and also saves. Then commit RUN's weights,
+# optimiser state, state.json, recipe.json and log.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n 2,20p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,24p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 minutes=$1
 run=${2:-checkpoints/gallery-colour-c2}
 shift $(( $# >= 2 ? 2 : 1 ))
@@ -41,6 +44,6 @@ if [ -n "$VAL" ]; then
 fi
 # recipe: the subcommand (train or adain-train), then its options
 nohup "${DEEPSTYLE:-.venv/bin/deepstyle}" "${recipe[0]}" --run "$run" "${recipe[@]:1}" "${val[@]}" --render-every 200 \
-  --time-limit-min "$minutes" "$@" > "$run/train.out" 2>&1 &
+  --keep-snapshots 24 --time-limit-min "$minutes" "$@" > "$run/train.out" 2>&1 &
 echo $! > "$run/train.pid"
 echo "training $run for $minutes minutes in the background (pid $!); output in $run/train.out"

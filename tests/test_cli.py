@@ -246,7 +246,7 @@ def test_every_subcommand_has_help(capsys):
     made `eval --help` end in a traceback)."""
     from convert.options import build_parser
 
-    for name in ("gatys", "train", "adain-train", "adain-distill", "export", "eval", "stylize"):
+    for name in ("gatys", "train", "adain-train", "adain-distill", "export", "eval", "average", "stylize"):
         with pytest.raises(SystemExit) as done:
             build_parser().parse_args([name, "--help"])
         assert done.value.code == 0
@@ -427,6 +427,49 @@ def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
     proc, _ = deepstyle("eval", "--run", tmp_path / "run", "--photos", photos, "-o", tmp_path / "r.txt",
                         cwd=tmp_path)
     assert_one_line_error(proc, "r.txt", ".json")
+
+
+def test_average_writes_a_weights_only_run_from_the_newest_snapshots(tmp_path):
+    import shutil
+
+    from convert.runs import CHECKPOINTS
+
+    run = tmp_path / "run"
+    shutil.copytree(CHECKPOINTS / "gallery", run)
+    proc, _ = deepstyle("average", "--run", run, "--last", "2", "-o", tmp_path / "avg", cwd=tmp_path)
+    assert_one_line_error(proc, "no weight snapshots", "--keep-snapshots")
+    weights = run / json.loads((run / "state.json").read_text())["weights"]
+    (run / "snapshots").mkdir()
+    for step in (100, 200, 300):
+        shutil.copyfile(weights, run / "snapshots" / f"transformer-{step:07d}.weights.h5")
+    proc, _ = deepstyle("average", "--run", run, "--last", "4", "-o", tmp_path / "avg", cwd=tmp_path)
+    assert_one_line_error(proc, "--last 4", "only 3 snapshots")
+    proc, _ = deepstyle("average", "--run", run, "--last", "2", "-o", run, cwd=tmp_path)
+    assert_one_line_error(proc, "-o", "new run folder")
+    assert not (tmp_path / "avg").exists()
+
+    proc, _ = deepstyle("average", "--run", run, "--last", "2", "-o", tmp_path / "avg", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "averaged 2 snapshots (steps 200 to 300)" in proc.stdout
+    state = json.loads((tmp_path / "avg" / "state.json").read_text())
+    assert state["averaged_steps"] == [200, 300] and state["optimizer"] is None
+    assert json.loads((tmp_path / "avg" / "recipe.json").read_text()) == json.loads((run / "recipe.json").read_text())
+    # The mean of copies of one file is that file's weights.
+    assert _same_weights(tmp_path / "avg" / state["weights"], weights)
+
+
+def _same_weights(a, b) -> bool:
+    import h5py
+    import numpy as np
+
+    def arrays(path):
+        found = {}
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda n, item: found.__setitem__(n, item[()]) if isinstance(item, h5py.Dataset) else None)
+        return found
+
+    x, y = arrays(a), arrays(b)
+    return x.keys() == y.keys() and all(np.allclose(x[k], y[k], rtol=1e-6) for k in x)
 
 
 def test_adain_train_rejects_an_unknown_holdout(tmp_path, train_inputs):

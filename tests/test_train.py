@@ -437,3 +437,37 @@ def test_embedding_weights_in_a_wider_layer_keeps_the_trained_values():
     np.testing.assert_array_equal(table, [[1, 1, 0, 0], [1, 1, 0, 0]])
     with pytest.raises(ValueError, match="do not fit"):
         networks.embed_weights([np.ones((3, 3, 4, 4))], [np.ones((3, 3, 2, 4))])
+
+
+@pytest.mark.slow
+def test_snapshots_are_kept_and_averaged_into_a_run_that_paints(tmp_path, folders):
+    photos, styles = folders
+    run = tmp_path / "run"
+    # save_every=0: a checkpoint after every step, so steps 1 to 4 each leave a snapshot; 2 are kept.
+    training.train(recipe(photos, styles, 4), run, save_every=0, render_every=100, jit_compile=False,
+                   log=lambda m: None, keep_snapshots=2)
+    kept = runs.snapshots(run)
+    assert [runs.snapshot_step(p) for p in kept] == [3, 4]
+    assert not list((run / runs.SNAPSHOTS).glob("*.tmp"))
+    # The checkpoint itself is unchanged by keeping snapshots: one weights file, with its optimiser state.
+    assert sorted(p.name for p in run.glob("transformer-*")) == ["transformer-0000004.weights.h5"]
+    assert (run / kept[-1].name).read_bytes() == kept[-1].read_bytes()
+
+    out = tmp_path / "averaged"
+    state = runs.write_averaged_run(run, kept, out)
+    assert state["step"] == 4 and state["averaged_steps"] == [3, 4] and state["optimizer"] is None
+    averaged, _, step = training.load_run(out)
+    assert step == 4
+    net_3, net_4 = training.load_run(run)[0], training.load_run(run)[0]
+    net_3.load_weights(kept[0])
+    means = [(a + b) / 2 for a, b in zip(net_3.get_weights(), net_4.get_weights())]
+    assert any(not np.array_equal(a, b) for a, b in zip(net_3.get_weights(), net_4.get_weights()))
+    for mean, got in zip(means, averaged.get_weights()):
+        np.testing.assert_allclose(got, mean, rtol=1e-6, atol=1e-7)
+    # A weights-only run paints, and is refused as a run to resume.
+    from convert.networks import stylize
+
+    painted = stylize(averaged, np.full((20, 20, 3), 128, np.float32), [1.0, 0.0])
+    assert painted.shape == (20, 20, 3) and np.isfinite(painted).all()
+    with pytest.raises(runs.RecipeMismatch, match="weights only"):
+        training.train(recipe(photos, styles, 6), out, jit_compile=False, log=lambda m: None)

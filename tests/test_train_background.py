@@ -52,7 +52,8 @@ def test_a_run_resumes_with_its_recipe_and_the_options_given(tmp_path):
     assert args[args.index("--styles") + 1:args.index("--styles") + 3] == ["a.jpg", "b.jpg"]
     assert value(args, "--crop") == "256" and value(args, "--lr") == "0.0003"
     assert value(args, "--residual-blocks") == "2" and value(args, "--style-scales") == "0.5"
-    assert value(args, "--time-limit-min") == "7" and "--from" not in args and "--colour-head" not in args
+    assert value(args, "--time-limit-min") == "7" and value(args, "--keep-snapshots") == "24"
+    assert "--from" not in args and "--colour-head" not in args
     assert args[-2:] == ["--batch", "2"]  # options after the run override the recipe (argparse keeps the last)
 
 
