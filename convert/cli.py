@@ -266,7 +266,7 @@ def run_average(args) -> int:
         raise UsageError(f"--last {args.last}: {args.run / runs.SNAPSHOTS} holds only {len(snaps)} snapshots")
     if args.output.resolve() == args.run.resolve():
         raise UsageError("-o: write the average to a new run folder, not the run itself")
-    if runs.read_state(args.output) and runs.read_state(args.output).get("optimizer"):
+    if (runs.read_state(args.output) or {}).get("optimizer"):
         raise UsageError(f"-o {args.output}: holds a run being trained; choose another folder")
     try:
         state = runs.write_averaged_run(args.run, snaps[-args.last:], args.output)

@@ -140,8 +140,9 @@ def check_resumable(run_dir, recipe: dict, keys: tuple[str, ...], kind: str, def
             raise RecipeMismatch(f"{run_dir} holds a run with another {key}; use a new run folder")
 
 
-def save_checkpoint(run_dir, trainer, step: int) -> None:
-    """The trainer's network weights (.weights.h5), optimiser state (.npz) and the step, each replaced atomically.
+def save_checkpoint(run_dir, trainer, step: int) -> Path:
+    """The trainer's network weights (.weights.h5), optimiser state (.npz) and the step, each replaced
+    atomically; returns the weights file.
 
     ``trainer`` is a compiled Keras model with a ``network`` property, the model the checkpoint holds.
     state.json is written last and names the files it belongs to, so a crash between writes leaves
@@ -161,6 +162,7 @@ def save_checkpoint(run_dir, trainer, step: int) -> None:
     for path in [*run_dir.glob("transformer-*"), *run_dir.glob("optimizer-*")]:
         if path.name not in (weights.name, optim.name):
             path.unlink(missing_ok=True)
+    return weights
 
 
 def _save_npz(path: Path, arrays: list[np.ndarray]) -> None:
@@ -226,6 +228,16 @@ def snapshot_step(path) -> int:
     return int(Path(path).name.split("-")[1].split(".")[0])
 
 
+def read_weights(path) -> dict[str, np.ndarray]:
+    """Every variable of a Keras weight file, by its path inside the file."""
+    import h5py
+
+    found = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, item: found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    return found
+
+
 def average_weights(paths, out: Path) -> None:
     """The mean of the Keras weight files ``paths`` (one network at several steps), written to ``out``.
 
@@ -239,16 +251,9 @@ def average_weights(paths, out: Path) -> None:
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("no weight files to average")
-
-    def arrays(path):
-        found = {}
-        with h5py.File(path, "r") as f:
-            f.visititems(lambda name, item: found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
-        return found
-
-    total = {k: v.astype(np.float64) for k, v in arrays(paths[0]).items()}
+    total = {k: v.astype(np.float64) for k, v in read_weights(paths[0]).items()}
     for path in paths[1:]:
-        other = arrays(path)
+        other = read_weights(path)
         if other.keys() != total.keys() or any(other[k].shape != total[k].shape for k in total):
             raise RecipeMismatch(f"{path} holds another network than {paths[0]}: cannot average them")
         for k in total:

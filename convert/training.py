@@ -98,9 +98,9 @@ class Monitor(keras.callbacks.Callback):
         self.save(self.step())
 
     def save(self, step: int):
-        runs.save_checkpoint(self.run_dir, self.model, step)
+        weights = runs.save_checkpoint(self.run_dir, self.model, step)
         if self.keep_snapshots:
-            runs.keep_snapshot(self.run_dir, self.run_dir / runs.read_state(self.run_dir)["weights"], self.keep_snapshots)
+            runs.keep_snapshot(self.run_dir, weights, self.keep_snapshots)
         self.last_save = time.monotonic()
 
     def render(self, step: int):

@@ -459,16 +459,11 @@ def test_average_writes_a_weights_only_run_from_the_newest_snapshots(tmp_path):
 
 
 def _same_weights(a, b) -> bool:
-    import h5py
     import numpy as np
 
-    def arrays(path):
-        found = {}
-        with h5py.File(path, "r") as f:
-            f.visititems(lambda n, item: found.__setitem__(n, item[()]) if isinstance(item, h5py.Dataset) else None)
-        return found
+    from convert.runs import read_weights
 
-    x, y = arrays(a), arrays(b)
+    x, y = read_weights(a), read_weights(b)
     return x.keys() == y.keys() and all(np.allclose(x[k], y[k], rtol=1e-6) for k in x)
 
 
