@@ -49,3 +49,13 @@ def describe(path) -> dict:
             if fields and fields[0] == path.name:
                 source, licence = fields[1], fields[2]
     return {"id": style_id, "title": title, "artist": artist, "year": year, "licence": licence, "source": source}
+
+
+def style_index(styles, name: str, option: str = "--retrain") -> int:
+    """The index in ``styles`` (file paths) of the style whose gallery id or file stem is ``name``;
+    ValueError naming the known ids when there is none."""
+    ids = [describe(s)["id"] for s in styles]
+    for names in (ids, [Path(s).stem for s in styles]):
+        if name in names:
+            return names.index(name)
+    raise ValueError(f"{option} {name}: not one of this run's styles ({', '.join(ids)})")

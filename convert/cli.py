@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import data, images, runs
+from . import catalogue, data, images, runs
 from .options import PROG, build_parser
 from .paint import Painter, PaintError, encoder_run
 from .runs import CHECKPOINTS
@@ -74,6 +74,10 @@ def run_eval(args) -> int:
     styles = data.run_styles(saved)
     if not styles:
         raise UsageError(f"{args.run}: its held-out styles are not found in {', '.join(saved['styles'])}")
+    try:
+        styles = [styles[catalogue.style_index(styles, name, "--styles")] for name in args.styles] or styles
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     for style in styles:
         images.load_image(style, size=16)  # the run's paintings must still be where it trained on them
     photos = images.list_images(args.photos)[: args.max_photos]
@@ -132,12 +136,20 @@ def run_train(args) -> int:
     args.run.mkdir(parents=True, exist_ok=True)
     if not os.access(args.run, os.W_OK):
         raise UsageError(f"{args.run}: cannot write to the run folder")
-    if args.style_scales is not None and len(args.style_scales) != len(styles) and (args.base is None or styles):
+    if (args.style_scales is not None and len(args.style_scales) != len(styles)
+            and (args.base is None or styles) and not args.retrain):
         # with --from: the new styles' (without new styles, every style's: extend_recipe checks the count)
         raise UsageError(f"--style-scales: {len(args.style_scales)} numbers for {len(styles)} "
                          f"{'new ' if args.base is not None else ''}styles")
+    if args.retrain and args.base is None:
+        raise UsageError("--retrain: give the trained run to retrain styles of with --from")
     if args.base is not None:
         _base_run(args.base, "gallery", "gallery", "continue")
+        for name in args.retrain:  # before minutes of loading
+            try:
+                catalogue.style_index(runs.read_recipe(args.base)["styles"], name)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
 
     from . import networks, train
     from .losses import StyleObjective
@@ -150,7 +162,7 @@ def run_train(args) -> int:
         try:
             recipe = train.extend_recipe(args.base, styles, args.photos, weights, args.style_scales,
                                          args.train_all, args.residual_blocks, args.residual_width,
-                                         args.colour_head, **settings)
+                                         args.colour_head, args.retrain, **settings)
         except (FileNotFoundError, ValueError, runs.RecipeMismatch) as error:
             raise UsageError(str(error)) from None
     else:

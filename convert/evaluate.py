@@ -232,8 +232,8 @@ def evaluate_run(run_dir, kind: str, photos: list[Path], styles: list[Path], siz
                  encoder_run=None, precision_choice: str = "float32", **options) -> dict:
     """:func:`evaluate` a trained run folder (``kind`` "gallery" or "adain") on ``photos`` x ``styles``.
 
-    A gallery run paints each of its styles and is scored with its own objective; an AdaIN run paints
-    ``styles`` (the paintings it never trained on) with the encoder of ``encoder_run`` (None: VGG16)
+    A gallery run paints ``styles`` (its own, or some of them) and is scored with its own objective;
+    an AdaIN run paints ``styles`` (the paintings it never trained on) with the encoder of ``encoder_run`` (None: VGG16)
     and is scored with Gatys's Gram objective, so that its figures compare with the gallery's. ``size``
     defaults to the run's training scale; ``options`` go to :func:`evaluate`. The results also name
     the run, its step, the precision and the loss network's weights.
@@ -256,9 +256,11 @@ def evaluate_run(run_dir, kind: str, photos: list[Path], styles: list[Path], siz
             transformer, recipe, step = train.load_run(run_dir)
         eye = np.eye(len(recipe.styles), dtype=np.float32)
         size = size or recipe.scale
+        own = [str(Path(r)) for r in recipe.styles]
+        rows = [own.index(str(Path(p))) for p in styles]  # the network's row of each style asked for
 
         def paint(photo, s):
-            return networks.stylize(transformer, photo, eye[s])
+            return networks.stylize(transformer, photo, eye[rows[s]])
 
         objective = recipe.style_objective()
     results = evaluate(paint, photos, [Path(s) for s in styles], size=size, objective=objective,

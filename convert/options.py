@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "with more --residual-blocks, a wider --residual-width or a --colour-head, or train it on to other "
                    "--content-weight/--style-weight/--tv-weight: these train everything")
     t.add_argument("--train-all", action="store_true", help="with --from: train the shared weights too")
+    t.add_argument("--retrain", nargs="+", default=[], metavar="ID",
+                   help="with --from: train again only these styles' own parameters (gallery ids such as "
+                   "edtaonisl, or file stems), every other style staying exactly as it paints; --style-scales "
+                   "then gives one number per retrained style")
 
     a = sub.add_parser(
         "adain-train",
@@ -249,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--gatys-photos", type=_count, default=None,
                    help="run the reference on the first N photos only (default: all)")
     e.add_argument("--max-photos", type=_positive_int, default=None, help="use the first N photos only")
+    e.add_argument("--styles", nargs="+", default=[], metavar="ID",
+                   help="score only these of the run's styles (gallery ids such as udnie, or file stems; "
+                   "default: all)")
     e.add_argument("--cache", type=Path, default=Path("docs/eval/gatys_cache.json"),
                    help="JSON cache of Gatys results (default docs/eval/gatys_cache.json)")
     e.add_argument("--cached-only", action="store_true",

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import color, images, runs
-from .catalogue import PAINTINGS
+from . import catalogue, color, images, runs
 
 from .runs import CHECKPOINTS
 
@@ -46,7 +45,7 @@ def gallery_ids(run: Path) -> list[str]:
     recipe = runs.read_recipe(run)
     if recipe is None:
         raise PaintError(f"run {run}: no training run here (recipe.json missing)", "run")
-    return [PAINTINGS.get(Path(p).name, (Path(p).stem,))[0] for p in recipe["styles"]]
+    return [catalogue.describe(p)["id"] for p in recipe["styles"]]
 
 
 def encoder_run(value) -> Path | None:
@@ -69,11 +68,15 @@ class Painter:
         self._gallery = self._adain = None
 
     def style_index(self, style) -> int | None:
-        """The gallery index of ``style`` if it is a gallery id of this painter's run, else None."""
+        """The gallery index of ``style`` if it is a gallery id (or a style file's stem) of this
+        painter's run, else None."""
         if not isinstance(style, str) or Path(style).suffix:
             return None
-        ids = gallery_ids(self.run)
-        return ids.index(style) if style in ids else None
+        gallery_ids(self.run)  # PaintError where the run has no recipe
+        try:
+            return catalogue.style_index(runs.read_recipe(self.run)["styles"], style)
+        except ValueError:
+            return None
 
     def check(self, style) -> None:
         """Raise PaintError now (before any photo is read) if ``style`` cannot be painted with; a

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import data, images, networks, runs, training, vgg
+from . import catalogue, data, images, networks, runs, training, vgg
 from .batches import CropBatches
 from .losses import StyleObjective
 
@@ -244,7 +244,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
 def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, train_all: bool = False,
                   residual_blocks: int | None = None, residual_width: int | None = None,
-                  colour_head: bool = False, **settings) -> Recipe:
+                  colour_head: bool = False, retrain=(), **settings) -> Recipe:
     """The recipe that continues the trained run ``base_run`` in a new run: more styles, more depth,
     wider residual blocks, other objective weights, or any of them together.
 
@@ -255,8 +255,11 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     ``colour_head`` gives a base without one a :class:`convert.networks.ColourOutput`, which starts
     as the head it replaces. Any of these, and everything trains, on all styles unless new ones are given. ``weights`` (content, style and
     tv weights, None: the base's) override the base's objective; without new styles the whole
-    network trains on to the new weights. ``style_scales`` are the new styles' or, with no new styles,
-    every style's, replacing the base's (they may change between sessions); ``settings`` (steps,
+    network trains on to the new weights. ``retrain`` names base styles (gallery ids or file stems)
+    whose own normalisation parameters train again while every other weight, and so every other
+    style, stays as it is: one style can be re-balanced without touching what the others paint.
+    ``style_scales`` are the new styles', the retrained styles' (in ``retrain`` order) or, with
+    neither, every style's, replacing the base's (they may change between sessions); ``settings`` (steps,
     batch, crop, scale, learning_rate, ramp_steps, seed) replace the base's. Raises
     FileNotFoundError when ``base_run`` has no checkpoint and ValueError when there is nothing to add.
     """
@@ -273,13 +276,28 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     grown = blocks > base.residual_blocks or inner > base.inner_width or head > base.colour_head
     objective = base.style_objective()
     changed = {k: v for k, v in weights.items() if v is not None and v != getattr(objective, k)}
-    if not styles and not grown and not changed:
+    retrained = [catalogue.style_index(base.styles, name) for name in retrain]
+    if retrained and (styles or train_all or grown or changed):
+        raise ValueError("--retrain trains only the named styles' own parameters: add styles, grow the network, "
+                         "train everything or change the objective's weights in a run of its own")
+    if len(set(retrained)) < len(retrained):
+        raise ValueError(f"--retrain names a style twice: {' '.join(retrain)}")
+    if not styles and not grown and not changed and not retrained:
         raise ValueError(f"nothing to add to {base_run}: give new --styles, more --residual-blocks than its "
                          f"{base.residual_blocks}, a --residual-width above its {base.inner_width}, "
                          f"{'' if base.colour_head else '--colour-head, '}or other --content-weight, --style-weight or --tv-weight")
     if changed:
         objective = dataclasses.replace(objective, **changed)
     n_base = len(base.styles)
+    if retrained:
+        scales = list(base.style_scales or [1.0] * n_base)
+        if style_scales is not None:
+            if len(style_scales) != len(retrained):
+                raise ValueError(f"--style-scales: {len(style_scales)} numbers for the {len(retrained)} retrained styles")
+            for index, scale in zip(retrained, style_scales):
+                scales[index] = scale
+        return dataclasses.replace(base, photos=str(photos), **settings, init_from=str(base_run),
+                                   train_styles=retrained, freeze_shared=True, style_scales=scales)
     if style_scales is not None and not styles:
         if len(style_scales) != n_base:
             raise ValueError(f"--style-scales: {len(style_scales)} numbers for the {n_base} styles of {base_run}")

@@ -418,6 +418,22 @@ def test_train_needs_styles_unless_it_continues_a_run(tmp_path, train_inputs):
     assert not (tmp_path / "run" / "recipe.json").exists()
 
 
+def test_retrain_and_eval_styles_name_styles_of_the_run(tmp_path, train_inputs):
+    photos, _ = train_inputs
+    proc, _ = deepstyle("train", "--photos", photos, "--run", tmp_path / "run", "--retrain", "udnie",
+                        "--styles", photos, cwd=tmp_path)
+    assert_one_line_error(proc, "--retrain", "--from")
+    shipped = Path(__file__).resolve().parent.parent / "checkpoints" / "gallery"
+    proc, _ = deepstyle("train", "--from", shipped, "--photos", photos, "--retrain", "udine", "--run",
+                        tmp_path / "run", cwd=tmp_path)
+    assert_one_line_error(proc, "--retrain udine", "not one of this run's styles", "udnie", "edtaonisl")
+    assert not (tmp_path / "run" / "recipe.json").exists()
+    proc, _ = deepstyle("eval", "--run", shipped, "--photos", photos, "--styles", "udnie", "udine",
+                        "-o", tmp_path / "r.json", cwd=tmp_path)
+    assert_one_line_error(proc, "--styles udine", "not one of this run's styles", "great-wave")
+    assert not (tmp_path / "r.json").exists()
+
+
 def test_eval_needs_a_run_with_a_checkpoint(tmp_path, train_inputs):
     photos, _ = train_inputs
     (tmp_path / "run").mkdir()

@@ -139,3 +139,18 @@ def test_cache_key_depends_on_bytes_size_steps_and_objective(files):
     assert key != evaluate.cache_key(photos[0], styles[0], 96, 8, StyleObjective())
     assert key != evaluate.cache_key(photos[0], styles[0], 64, 9, StyleObjective())
     assert key != evaluate.cache_key(photos[0], styles[0], 64, 8, StyleObjective(style_weight=1))
+
+
+@pytest.mark.slow
+def test_a_gallery_run_can_be_scored_on_some_of_its_styles(tmp_path, files):
+    """Each style is painted by its own row of the network whether all or some are asked for."""
+    from convert import train
+
+    photos, styles = files
+    recipe = train.Recipe(styles=[str(s) for s in styles], photos=str(tmp_path), steps=1, batch=1, crop=32,
+                          scale=48, ramp_steps=1, widths=(4, 8, 8), residual_blocks=1)
+    train.train(recipe, tmp_path / "run", jit_compile=False, save_every=1e9, render_every=100, log=lambda *a: None)
+    every = evaluate.evaluate_run(tmp_path / "run", "gallery", photos[:1], styles, size=48, log=lambda *a: None)
+    red = evaluate.evaluate_run(tmp_path / "run", "gallery", photos[:1], styles[1:], size=48, log=lambda *a: None)
+    assert red["styles"] == ["red"] and len(red["pairs"]) == 1
+    assert red["pairs"][0]["network"] == every["pairs"][1]["network"] != every["pairs"][0]["network"]

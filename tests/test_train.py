@@ -306,6 +306,48 @@ def test_fine_tuning_a_new_style_trains_only_its_norm_parameters(tmp_path, folde
 NO_WEIGHTS = {"content_weight": None, "style_weight": None, "tv_weight": None}  # extend_recipe: the base's
 
 
+@pytest.mark.slow
+def test_retraining_one_style_leaves_every_other_style_as_it_was(tmp_path, folders):
+    """--from --retrain: only the named style's normalisation rows and colour maps train, at its new
+    scale; the other style's rows and every shared weight stay bit for bit the same."""
+    import dataclasses
+
+    from convert import networks
+
+    photos, styles = folders
+    base_run = tmp_path / "base"
+    training.train(dataclasses.replace(recipe(photos, styles, 2), colour_head=True), base_run, jit_compile=False,
+                   save_every=1e9, render_every=100, log=lambda *a: None)
+    base_net = training.load_run(base_run)[0]
+    again = training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [2.5], retrain=["red"], steps=3)
+    assert again.train_styles == [1] and again.freeze_shared and again.style_scales == [1.0, 2.5]
+    assert again.styles == styles and again.colour_head
+    training.train(again, tmp_path / "again", jit_compile=False, save_every=1e9, render_every=100,
+                   log=lambda *a: None)
+    net, saved, step = training.load_run(tmp_path / "again")
+    assert step == 3 and saved.train_styles == [1]
+    changed = []
+    for layer in net.layers:
+        for b, a in zip(base_net.get_layer(layer.name).get_weights(), layer.get_weights()):
+            if isinstance(layer, (networks.ConditionalInstanceNorm, networks.ColourOutput)):
+                np.testing.assert_array_equal(a[0], b[0])  # the other style's own row
+                changed.append(np.abs(a[1] - b[1]).max() > 0)
+            else:
+                np.testing.assert_array_equal(a, b)  # shared weights frozen
+    assert any(changed)
+
+    with pytest.raises(ValueError, match=r"--retrain blue: not one of this run's styles \(stripes, red\)"):
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, retrain=["blue"])
+    with pytest.raises(ValueError, match="1 retrained styles"):
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [1.0, 2.0], retrain=["red"])
+    with pytest.raises(ValueError, match="only the named styles"):
+        training.extend_recipe(base_run, [], photos, {**NO_WEIGHTS, "content_weight": 9.0}, retrain=["red"])
+    with pytest.raises(ValueError, match="only the named styles"):
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, retrain=["red"], residual_blocks=2)
+    with pytest.raises(ValueError, match="twice"):
+        training.extend_recipe(base_run, [], photos, NO_WEIGHTS, retrain=["red", "red"])
+
+
 def trained_base(tmp_path, photos, styles):
     """A base run of two steps for the growth tests, and its network."""
     base_run = tmp_path / "base"
