@@ -43,7 +43,7 @@ def recipe_args(run: Path, keys: list[str] | None = None) -> list[str]:
         raise SystemExit(f"{path}: a {kind} run; only gallery and adain runs resume this way")
     flat = {**recipe, **recipe.get("objective", {})}
     if kind == "gallery" and flat.get("init_from") and flat.get("train_styles"):
-        raise SystemExit(f"{path}: a run that adds styles; resume it with deepstyle train --from as it was started")
+        raise SystemExit(f"{path}: a run that adds or retrains styles; resume it with deepstyle train --from as it was started")
     unknown = [k for k in keys or [] if k not in OPTIONS[kind]]
     if unknown:
         raise SystemExit(f"{path}: no option for {', '.join(unknown)} in a {kind} run")
