@@ -145,9 +145,10 @@ def run_train(args) -> int:
         raise UsageError("--retrain: give the trained run to retrain styles of with --from")
     if args.base is not None:
         _base_run(args.base, "gallery", "gallery", "continue")
-        for name in args.retrain:  # before minutes of loading
+        base_styles = runs.read_recipe(args.base)["styles"]
+        for name in args.retrain:  # checked here too, before minutes of loading
             try:
-                catalogue.style_index(runs.read_recipe(args.base)["styles"], name)
+                catalogue.style_index(base_styles, name)
             except ValueError as error:
                 raise UsageError(str(error)) from None
 

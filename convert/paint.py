@@ -42,10 +42,15 @@ class PaintError(ValueError):
 
 def gallery_ids(run: Path) -> list[str]:
     """The gallery ids of run ``run``'s styles, in its style vector's order."""
+    return [catalogue.describe(p)["id"] for p in _style_files(run)]
+
+
+def _style_files(run: Path) -> list[str]:
+    """Run ``run``'s style files in its style vector's order; PaintError where it has no recipe."""
     recipe = runs.read_recipe(run)
     if recipe is None:
         raise PaintError(f"run {run}: no training run here (recipe.json missing)", "run")
-    return [catalogue.describe(p)["id"] for p in recipe["styles"]]
+    return recipe["styles"]
 
 
 def encoder_run(value) -> Path | None:
@@ -72,9 +77,8 @@ class Painter:
         painter's run, else None."""
         if not isinstance(style, str) or Path(style).suffix:
             return None
-        gallery_ids(self.run)  # PaintError where the run has no recipe
         try:
-            return catalogue.style_index(runs.read_recipe(self.run)["styles"], style)
+            return catalogue.style_index(_style_files(self.run), style)
         except ValueError:
             return None
 
