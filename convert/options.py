@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--style-scales", type=_non_negative, nargs="+", metavar="S",
                    help="multiply the style weight per style, one number per style in --styles order (with "
                    "--from: per new style, or per style of the base to replace its own when none is added); may change "
-                   "when a run resumes (default: all 1)")
+                   "when a run resumes (default: all 1; a style added --from a run: the median of the run's scales)")
     _add_run_options(t, render_every=250)
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
                    help="continue the trained run RUN (its network, recipe and styles) in a new run: add --styles, "

@@ -258,7 +258,8 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     network trains on to the new weights. ``retrain`` names base styles (gallery ids or file stems)
     whose own normalisation parameters train again while every other weight, and so every other
     style, stays as it is: one style can be re-balanced without touching what the others paint.
-    ``style_scales`` are the new styles', the retrained styles' (in ``retrain`` order) or, with
+    ``style_scales`` are the new styles' (None: each at the median of the base's scales, the weight a
+    typical style of the trained gallery has), the retrained styles' (in ``retrain`` order) or, with
     neither, every style's, replacing the base's (they may change between sessions); ``settings`` (steps,
     batch, crop, scale, learning_rate, ramp_steps, seed) replace the base's. Raises
     FileNotFoundError when ``base_run`` has no checkpoint and ValueError when there is nothing to add.
@@ -303,7 +304,8 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
             raise ValueError(f"--style-scales: {len(style_scales)} numbers for the {n_base} styles of {base_run}")
         scales = list(style_scales)
     else:
-        scales = list(base.style_scales or [1.0] * n_base) + list(style_scales or [1.0] * len(styles))
+        base_scales = list(base.style_scales or [1.0] * n_base)
+        scales = base_scales + list(style_scales or [float(np.median(base_scales))] * len(styles))
     return dataclasses.replace(
         base, styles=list(base.styles) + [str(s) for s in styles], photos=str(photos), **settings,
         residual_blocks=blocks, residual_width=None if inner == base.widths[2] else inner, colour_head=head,

@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -464,6 +465,18 @@ def test_a_colour_head_starts_as_the_trained_network_and_trains(tmp_path, folder
     assert training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [0.5, 3.0], colour_head=True).style_scales == [0.5, 3.0]
     with pytest.raises(ValueError, match="2 styles"):
         training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [0.5], colour_head=True)
+    # a style added without a scale gets the median of the base's: a typical style's weight, not 1
+    scaled = tmp_path / "scaled"
+    scaled.mkdir()
+    for name in ("transformer-0000002.weights.h5", "state.json", "recipe.json"):
+        shutil.copy(base_run / name, scaled / name)
+    recorded = json.loads((scaled / "recipe.json").read_text())
+    (scaled / "recipe.json").write_text(json.dumps({**recorded, "style_scales": [0.2, 0.6]}))
+    new_style = tmp_path / "blue.png"
+    Image.fromarray(np.full((40, 40, 3), (20, 40, 220), np.uint8)).save(new_style)
+    assert training.extend_recipe(scaled, [new_style], photos, NO_WEIGHTS).style_scales == [0.2, 0.6, 0.4]
+    assert training.extend_recipe(scaled, [new_style], photos, NO_WEIGHTS, [0.7]).style_scales == [0.2, 0.6, 0.7]
+    assert training.extend_recipe(base_run, [new_style], photos, NO_WEIGHTS).style_scales is None  # all 1
 
 
 def test_embedding_weights_in_a_wider_layer_keeps_the_trained_values():
