@@ -465,7 +465,14 @@ def test_a_colour_head_starts_as_the_trained_network_and_trains(tmp_path, folder
     assert training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [0.5, 3.0], colour_head=True).style_scales == [0.5, 3.0]
     with pytest.raises(ValueError, match="2 styles"):
         training.extend_recipe(base_run, [], photos, NO_WEIGHTS, [0.5], colour_head=True)
-    # a style added without a scale gets the median of the base's: a typical style's weight, not 1
+
+
+@pytest.mark.slow
+def test_a_style_added_without_a_scale_trains_at_the_median_of_the_base_scales(tmp_path, folders):
+    """--from --styles without --style-scales: the new style gets a typical style's weight in the
+    trained run, the median of its scales (1 where the run has none), not 1."""
+    photos, styles = folders
+    base_run, _ = trained_base(tmp_path, photos, styles)
     scaled = tmp_path / "scaled"
     scaled.mkdir()
     for name in ("transformer-0000002.weights.h5", "state.json", "recipe.json"):
@@ -474,7 +481,8 @@ def test_a_colour_head_starts_as_the_trained_network_and_trains(tmp_path, folder
     (scaled / "recipe.json").write_text(json.dumps({**recorded, "style_scales": [0.2, 0.6]}))
     new_style = tmp_path / "blue.png"
     Image.fromarray(np.full((40, 40, 3), (20, 40, 220), np.uint8)).save(new_style)
-    assert training.extend_recipe(scaled, [new_style], photos, NO_WEIGHTS).style_scales == [0.2, 0.6, 0.4]
+    added = training.extend_recipe(scaled, [new_style], photos, NO_WEIGHTS)
+    assert added.style_scales == pytest.approx([0.2, 0.6, 0.4]) and added.train_styles == [2]
     assert training.extend_recipe(scaled, [new_style], photos, NO_WEIGHTS, [0.7]).style_scales == [0.2, 0.6, 0.7]
     assert training.extend_recipe(base_run, [new_style], photos, NO_WEIGHTS).style_scales is None  # all 1
 
