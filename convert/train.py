@@ -290,8 +290,9 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
     if changed:
         objective = dataclasses.replace(objective, **changed)
     n_base = len(base.styles)
+    base_scales = list(base.style_scales or [1.0] * n_base)
     if retrained:
-        scales = list(base.style_scales or [1.0] * n_base)
+        scales = list(base_scales)
         if style_scales is not None:
             if len(style_scales) != len(retrained):
                 raise ValueError(f"--style-scales: {len(style_scales)} numbers for the {len(retrained)} retrained styles")
@@ -304,7 +305,6 @@ def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, tr
             raise ValueError(f"--style-scales: {len(style_scales)} numbers for the {n_base} styles of {base_run}")
         scales = list(style_scales)
     else:
-        base_scales = list(base.style_scales or [1.0] * n_base)
         scales = base_scales + list(style_scales or [float(np.median(base_scales))] * len(styles))
     return dataclasses.replace(
         base, styles=list(base.styles) + [str(s) for s in styles], photos=str(photos), **settings,
