@@ -16,15 +16,22 @@ from .data import large_enough, random_crops
 class CropBatches(keras.utils.PyDataset):
     """Random crops of in-memory photos, each paired with a random style's one-hot vector.
 
+    Styles are drawn from ``styles_drawn`` (indices; None: all), uniformly or with
+    ``draw_probabilities`` (one per drawn style, summing to 1).
+
     Each batch also carries the style weight's ramp factor for its global step, min(1, step /
     ramp_steps): part of the data rather than read from the optimiser, so the loss stays a pure
     function of its inputs on every backend (JAX traces it statelessly).
     """
 
     def __init__(self, photos: list[np.ndarray], n_styles: int, batch: int, crop: int, batches: int, seed: int,
-                 first_step: int = 0, ramp_steps: int = 1, styles_drawn: list[int] | None = None):
+                 first_step: int = 0, ramp_steps: int = 1, styles_drawn: list[int] | None = None,
+                 draw_probabilities=None):
         super().__init__()
         self.styles_drawn = np.arange(n_styles) if styles_drawn is None else np.asarray(styles_drawn)
+        self.draw_probabilities = None if draw_probabilities is None else np.asarray(draw_probabilities, np.float64)
+        if self.draw_probabilities is not None and self.draw_probabilities.shape != self.styles_drawn.shape:
+            raise ValueError(f"{len(self.draw_probabilities)} draw probabilities for {len(self.styles_drawn)} styles")
         self.first_step, self.ramp_steps = first_step, max(1, ramp_steps)
         self.photos = large_enough(photos, crop)
         self.dropped = len(photos) - len(self.photos)
@@ -39,7 +46,10 @@ class CropBatches(keras.utils.PyDataset):
         step = self.first_step + index
         rng = np.random.default_rng((self.seed, step))
         content = random_crops(rng, self.photos, self.batch, self.crop)
-        drawn = self.styles_drawn[rng.integers(len(self.styles_drawn), size=self.batch)]
+        if self.draw_probabilities is None:  # (kept as it was, so that uniform runs draw what they always drew)
+            drawn = self.styles_drawn[rng.integers(len(self.styles_drawn), size=self.batch)]
+        else:
+            drawn = rng.choice(self.styles_drawn, size=self.batch, p=self.draw_probabilities)
         style = np.eye(self.n_styles, dtype=np.float32)[drawn]
         ramp = np.full((self.batch,), min(1.0, step / self.ramp_steps), np.float32)
         return (content, style, ramp), np.zeros((self.batch,), np.float32)

@@ -8,6 +8,7 @@ imported only once the inputs have passed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -151,6 +152,12 @@ def run_train(args) -> int:
                 catalogue.style_index(base_styles, name)
             except ValueError as error:
                 raise UsageError(str(error)) from None
+    if args.style_draws is not None:
+        count = len(styles) + (0 if args.base is None else len(base_styles))
+        if len(args.style_draws) != count:
+            raise UsageError(f"--style-draws: {len(args.style_draws)} numbers for the run's {count} styles")
+        if not any(args.style_draws):
+            raise UsageError("--style-draws: every style is drawn with weight 0")
 
     from . import networks, train
     from .losses import StyleObjective
@@ -174,6 +181,12 @@ def run_train(args) -> int:
             residual_blocks=args.residual_blocks or networks.DEFAULT_RESIDUAL_BLOCKS,
             residual_width=args.residual_width, colour_head=args.colour_head,
             objective=objective.as_dict(), style_scales=args.style_scales)
+    if args.style_draws is not None:
+        recipe = dataclasses.replace(recipe, style_draws=list(args.style_draws))
+        try:
+            recipe.draws()  # (the count and the sum were checked above; this, the styles that train)
+        except ValueError as error:
+            raise UsageError(str(error).replace("style_draws", "--style-draws", 1)) from None
     started = time.monotonic()
     step = _training(train.train, recipe, args, val_folder=args.val_photos, render_every=args.render_every)
     print(f"trained to step {step} in {(time.monotonic() - started) / 60:.1f} minutes; checkpoint in {args.run}")

@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="multiply the style weight per style, one number per style in --styles order (with "
                    "--from: per new style, or per style of the base to replace its own when none is added); may change "
                    "when a run resumes (default: all 1; a style added --from a run: the median of the run's scales)")
+    t.add_argument("--style-draws", type=_non_negative, nargs="+", metavar="W",
+                   help="how often each style is drawn for a crop, relative to the others, one number per style "
+                   "of the run (with --from: the base's styles, then any new ones); draw a lagging style more "
+                   "often to give it more of the shared weights' training; may change when a run resumes "
+                   "(default: all equally)")
     _add_run_options(t, render_every=250)
     t.add_argument("--from", dest="base", type=Path, metavar="RUN",
                    help="continue the trained run RUN (its network, recipe and styles) in a new run: add --styles, "

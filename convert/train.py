@@ -66,6 +66,11 @@ class Recipe:
     # harder to match than others; Johnson et al. (2016) tuned the style weight per style, and this
     # does the same inside one network. Like the learning rate, it may change when a run resumes.
     style_scales: list[float] | None = None
+    # Per-style relative frequencies of drawing each style for a crop, in the order of `styles`
+    # (None: uniformly, as Dumoulin et al. 2017 do). Where one style lags the others, drawing it more
+    # often gives it more of the shared weights' updates without changing the trade between content
+    # and style that its scale sets. May change when a run resumes.
+    style_draws: list[float] | None = None
 
     def build_transformer(self) -> keras.Model:
         """The untrained network this recipe describes."""
@@ -86,6 +91,20 @@ class Recipe:
             raise ValueError(f"style_scales needs {len(self.styles)} non-negative numbers, one per style; "
                              f"got {list(self.style_scales)}")
         return np.asarray(self.style_scales, np.float32)
+
+    def draws(self) -> np.ndarray | None:
+        """The probability of drawing each style that crops are drawn from (``train_styles``, or all),
+        in that order; None for uniform draws."""
+        if self.style_draws is None:
+            return None
+        if len(self.style_draws) != len(self.styles) or min(self.style_draws) < 0:
+            raise ValueError(f"style_draws needs {len(self.styles)} non-negative numbers, one per style; "
+                             f"got {list(self.style_draws)}")
+        drawn = range(len(self.styles)) if self.train_styles is None else self.train_styles
+        weights = np.asarray([self.style_draws[i] for i in drawn], np.float64)
+        if weights.sum() <= 0:
+            raise ValueError("style_draws: the styles being trained are all drawn with weight 0")
+        return weights / weights.sum()
 
     def style_objective(self) -> StyleObjective:
         o = dict(self.objective)
@@ -192,7 +211,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
     ``precision_choice`` is ``auto``, ``bfloat16`` or ``float32`` (:func:`convert.precision.resolve`).
     """
-    scales = recipe.scales()  # checked before anything is written
+    scales, draws = recipe.scales(), recipe.draws()  # checked before anything is written
     if recipe.objective.get("style_statistic", "gram") != "gram":
         raise ValueError("fast networks train on Gram statistics (style_statistic 'gram')")
     run_dir = training.open_run(run_dir, "gallery", asdict(recipe), FIXED, recipe.seed, FIXED_DEFAULTS)
@@ -225,7 +244,8 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
 
     def batches(start):
         crops = CropBatches(photos, len(styles), recipe.batch, recipe.crop, recipe.steps - start, recipe.seed,
-                            first_step=start, ramp_steps=recipe.ramp_steps, styles_drawn=recipe.train_styles)
+                            first_step=start, ramp_steps=recipe.ramp_steps, styles_drawn=recipe.train_styles,
+                            draw_probabilities=draws)
         if crops.dropped:
             log(f"warning: {crops.dropped} photos are smaller than the {recipe.crop} px crop and are not used")
         return crops
@@ -239,7 +259,7 @@ def train(recipe: Recipe, run_dir, val_folder=None, val_count: int = 4, val_size
         monitor=lambda: GalleryMonitor(run_dir, val, names, recipe.steps, save_every, render_every, log=log,
                                        time_limit=time_limit),
         record={"batch": recipe.batch, "crop": recipe.crop, "learning_rate": recipe.learning_rate,
-                "style_scales": recipe.style_scales}, keep_snapshots=keep_snapshots)
+                "style_scales": recipe.style_scales, "style_draws": recipe.style_draws}, keep_snapshots=keep_snapshots)
 
 
 def extend_recipe(base_run, styles, photos, weights: dict, style_scales=None, train_all: bool = False,

@@ -405,6 +405,16 @@ def test_train_needs_one_style_scale_per_style(tmp_path, train_inputs):
     assert_one_line_error(proc, "--style-scales", "2 numbers for 1 new styles")
 
 
+def test_train_needs_one_style_draw_per_style_and_one_drawn(tmp_path, train_inputs):
+    photos, styles = train_inputs
+    common = ["--photos", photos, "--styles", styles / "s.png", "--run", tmp_path / "run"]
+    proc, _ = deepstyle("train", *common, "--style-draws", "1", "2", cwd=tmp_path)
+    assert_one_line_error(proc, "--style-draws", "2 numbers for the run's 1 styles")
+    proc, _ = deepstyle("train", *common, "--style-draws", "0", cwd=tmp_path)
+    assert_one_line_error(proc, "--style-draws", "drawn with weight 0")
+    assert not (tmp_path / "run" / "recipe.json").exists()
+
+
 def test_train_needs_styles_unless_it_continues_a_run(tmp_path, train_inputs):
     photos, _ = train_inputs
     proc, _ = deepstyle("train", "--photos", photos, "--run", tmp_path / "run", cwd=tmp_path)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -8,6 +9,7 @@ from PIL import Image
 
 from convert import runs, training as skeleton
 from convert import train as training
+from convert.data import random_crops
 from convert.train import Recipe
 
 
@@ -209,6 +211,34 @@ def test_crop_batches_are_seeded_and_shaped():
     np.testing.assert_array_equal(sa.sum(axis=1), 1)
     assert len(a) == 5
 
+
+
+def test_crop_batches_draw_styles_as_often_as_asked():
+    photos = [np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)]
+    uniform = training.CropBatches(photos, 3, batch=8, crop=32, batches=1, seed=0)
+    weighted = training.CropBatches(photos, 3, batch=8, crop=32, batches=300, seed=0,
+                                    draw_probabilities=[0.0, 0.2, 0.8])
+    counts = sum(weighted[i][0][1].sum(axis=0) for i in range(len(weighted)))  # per style, of 2,400 crops
+    assert counts[0] == 0 and abs(counts[2] / counts.sum() - 0.8) < 0.03
+    # the crops do not depend on how styles are drawn; uniform draws are what they always were
+    np.testing.assert_array_equal(uniform[0][0][0], weighted[0][0][0])
+    rng = np.random.default_rng((0, 0))
+    random_crops(rng, photos, 8, 32)
+    np.testing.assert_array_equal(uniform[0][0][1].argmax(axis=1), rng.integers(3, size=8))
+    with pytest.raises(ValueError, match="2 draw probabilities for 3 styles"):
+        training.CropBatches(photos, 3, batch=2, crop=32, batches=1, seed=0, draw_probabilities=[0.5, 0.5])
+
+
+def test_recipe_style_draws_become_probabilities_over_the_styles_drawn():
+    recipe = training.Recipe(styles=["a", "b", "c", "d"], photos="p", style_draws=[1, 1, 4, 2])
+    np.testing.assert_allclose(recipe.draws(), [0.125, 0.125, 0.5, 0.25])
+    assert training.Recipe(styles=["a"], photos="p").draws() is None
+    added = training.Recipe(styles=["a", "b", "c", "d"], photos="p", style_draws=[1, 1, 4, 2], train_styles=[2, 3])
+    np.testing.assert_allclose(added.draws(), [2 / 3, 1 / 3])  # only the styles being trained are drawn
+    with pytest.raises(ValueError, match="4 non-negative numbers"):
+        training.Recipe(styles=["a", "b", "c", "d"], photos="p", style_draws=[1, 1]).draws()
+    with pytest.raises(ValueError, match="weight 0"):
+        dataclasses.replace(added, style_draws=[1, 1, 0, 0]).draws()
 
 
 def test_the_compiled_step_scores_what_the_objective_scores(chelsea_small, stripes_style):

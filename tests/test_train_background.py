@@ -91,10 +91,11 @@ def test_an_adain_run_resumes_with_adain_train(tmp_path):
 
 def test_recipe_args_gives_single_settings_and_refuses_unknown_ones(tmp_path):
     run = committed_run(tmp_path, json.loads(json.dumps(Recipe(styles=["a.jpg"], photos="p", residual_blocks=5,
-                                                               style_scales=[0.5]).__dict__)))
+                                                               style_scales=[0.5], style_draws=[3.0]).__dict__)))
     script = [sys.executable, str(ROOT / "scripts/recipe_args.py"), str(run)]
-    out = subprocess.run(script + ["residual_blocks", "style_scales"], capture_output=True, text=True)
-    assert out.returncode == 0 and out.stdout.split() == ["--residual-blocks", "5", "--style-scales", "0.5"]
+    out = subprocess.run(script + ["residual_blocks", "style_scales", "style_draws"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == ["--residual-blocks", "5", "--style-scales", "0.5",
+                                                          "--style-draws", "3.0"]
     out = subprocess.run(script + ["upsample"], capture_output=True, text=True)
     assert out.returncode == 2 and "no option for upsample in a gallery run" in out.stderr
     (run / "recipe.json").write_text("{not json")
