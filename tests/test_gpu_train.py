@@ -30,7 +30,7 @@ def session(tmp_path, **env) -> tuple[dict, dict]:
     fake.chmod(0o755)
     gallery = committed_run(tmp_path / "gallery-deep", {"kind": "gallery", "residual_blocks": 5,
                                                           "residual_width": 96, "colour_head": True,
-                                                          "style_scales": [0.5, 2.0]})
+                                                          "style_scales": [0.5, 2.0], "style_draws": [1.0, 3.0]})
     proc = subprocess.run(
         [str(ROOT / "scripts/gpu/gpu_train.sh")],
         env={**os.environ, "PY": str(fake), "FIXED": str(fixed), "DATA": str(data), "OUTDIR": str(out),
@@ -55,6 +55,7 @@ def test_a_session_continues_the_committed_runs_at_their_own_shape(tmp_path):
     assert value(gallery, "--residual-blocks") == "5" and value(gallery, "--residual-width") == "96"
     assert gallery.count("--colour-head") == 1
     assert gallery[gallery.index("--style-scales") + 1:][:2] == ["0.5", "2.0"]
+    assert gallery[gallery.index("--style-draws") + 1:][:2] == ["1.0", "3.0"]
     assert value(gallery, "--run").endswith("work/gallery")
     assert value(decoder, "--upsample") == "bilinear" and value(decoder, "--from") == "checkpoints/adain"
     assert decoder.count("--from") == 1

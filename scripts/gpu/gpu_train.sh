@@ -46,6 +46,9 @@ GALLERY_RUN=${GALLERY_RUN:-checkpoints/gallery}
 # scripts/recipe_args.py prints a recipe's options, here with the values after the option names.
 RECIPE_SCALES=$(python3 scripts/recipe_args.py "$GALLERY_RUN" style_scales 2>/dev/null | tail -n +2)
 STYLE_SCALES=${STYLE_SCALES-$RECIPE_SCALES}
+# and how often each style is drawn (--style-draws), likewise; empty: all equally
+RECIPE_DRAWS=$(python3 scripts/recipe_args.py "$GALLERY_RUN" style_draws 2>/dev/null | tail -n +2)
+STYLE_DRAWS=${STYLE_DRAWS-$RECIPE_DRAWS}
 # Its depth (a run grown with deepstyle train --from RUN --residual-blocks N resumes as any other).
 BLOCKS=$(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_blocks 2>/dev/null | tail -n +2)
 BLOCKS=${BLOCKS:-3}
@@ -120,7 +123,7 @@ run gallery $PY -m convert.cli train --photos "$DATA/photos" --styles "$FIXED/st
   --val-photos "$DATA/photos-val" --steps "$GALLERY_STEPS" --batch "$BATCH" --crop "$CROP" --scale 384 --ramp-steps 500 \
   --residual-blocks "$BLOCKS" "${GALLERY_WIDTH[@]}" "${GALLERY_HEAD[@]}" \
   --render-every 1500 --save-every-min 2 --time-limit-min "$TRAIN_MIN" --precision "$PRECISION" \
-  ${STYLE_SCALES:+--style-scales $STYLE_SCALES}
+  ${STYLE_SCALES:+--style-scales $STYLE_SCALES} ${STYLE_DRAWS:+--style-draws $STYLE_DRAWS}
 for w in $ADAIN_WEIGHTS; do
   # shellcheck disable=SC2086
   run "adain-w$w" $PY -m convert.cli adain-train --photos "$DATA/photos" --styles "$DATA/paintings" "$FIXED/styles" \
