@@ -146,7 +146,8 @@ def test_train_records_its_precision_and_a_bfloat16_checkpoint_loads_in_float32(
     assert "precision: bfloat16 (as asked)" in messages
     sessions = [json.loads(l)["session"] for l in (run / "log.jsonl").read_text().splitlines() if "session" in l]
     assert sessions == [{"precision": "bfloat16", "jit_compile": False, "backend": "tensorflow", "batch": 1,
-                         "crop": 32, "learning_rate": recipe.learning_rate, "style_scales": None}]
+                         "crop": 32, "learning_rate": recipe.learning_rate, "style_scales": None,
+                         "style_draws": None}]
     transformer, _, step = training.load_run(run)  # float32 policy: what export and stylize use
     assert step == 2 and transformer.get_layer("enc1_conv").compute_dtype == "float32"
     out = networks.stylize(transformer, chelsea_small[:40, :40], [1.0])
