@@ -26,7 +26,7 @@ from .batches import CropBatches
 from .losses import StyleObjective
 
 #: What a run's sessions may not change: the network, its objective and the scale its strokes are
-#: learnt at. Steps, learning rate, batch, crop and style scales may change between sessions.
+#: learnt at. Steps, learning rate, batch, crop, style scales and style draws may change between sessions.
 FIXED = ("styles", "widths", "residual_blocks", "norm_multiplier", "stem_stride", "objective", "scale",
          "residual_width", "colour_head", "colour_multiplier")
 #: What a recipe saved before a fixed setting existed counts as.
