@@ -20,7 +20,9 @@ Choices made here
   outside the range penalised in training (as for the fast networks, :mod:`convert.networks`).
 * Loss (their eqs. 11-13): content loss between the output's relu4_1 and the AdaIN target, plus
   ``style_weight`` times the mean/std style loss on relu1_1 .. relu4_1, both relative squared errors
-  as everywhere in :mod:`convert.losses`.
+  as everywhere in :mod:`convert.losses`; optionally ``block_weight`` times
+  :func:`convert.losses.block_penalty`, against the 8-pixel grid that the decoder's three 2x
+  upsamplings leave until it has trained long (off by default, as in the paper).
 """
 
 from __future__ import annotations
@@ -153,12 +155,14 @@ def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0, encode: 
 
 
 class AdaINTrainer(keras.Model):
-    """Trains the decoder: content loss on the AdaIN target, mean/std style loss on relu1_1..relu4_1."""
+    """Trains the decoder: content loss on the AdaIN target, mean/std style loss on relu1_1..relu4_1
+    (and, with ``block_weight``, the block penalty)."""
 
-    def __init__(self, dec: keras.Model, style_weight: float, tv_weight: float = 0.0, **kwargs):
+    def __init__(self, dec: keras.Model, style_weight: float, tv_weight: float = 0.0, block_weight: float = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.decoder = dec
-        self.style_weight, self.tv_weight = style_weight, tv_weight
+        self.style_weight, self.tv_weight, self.block_weight = style_weight, tv_weight, block_weight
         self.encoder = encoder()
 
     @property
@@ -186,12 +190,12 @@ class AdaINTrainer(keras.Model):
         style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in ENCODER_TAPS)
         style_term = style_term / len(ENCODER_TAPS)
         return {"content": content_term, "style": style_term, "tv": losses.total_variation(out),
-                "range": networks.out_of_range(out)}
+                "block": losses.block_penalty(out), "range": networks.out_of_range(out)}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         t = self.terms(x[0], x[1], y_pred["image"], (y_pred["target"], y_pred["style_stats"]))
         total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
-                 + networks.RANGE_WEIGHT * t["range"])
+                 + self.block_weight * t["block"] + networks.RANGE_WEIGHT * t["range"])
         return ops.mean(total)
 
 
@@ -209,6 +213,7 @@ class AdaINRecipe:
     learning_rate: float = 1e-4
     style_weight: float = 10.0
     tv_weight: float = 0.0
+    block_weight: float = 0.0  # of losses.block_penalty; may change between sessions
     widths: tuple[int, ...] = DEFAULT_DECODER_WIDTHS
     seed: int = 0
     upsample: str = "nearest"  # or "bilinear" (:func:`decoder`)
@@ -282,7 +287,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
 
     probe = np.zeros((1, 16, 16, 3), np.float32)
     return training.session(
-        run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight),
+        run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight, recipe.block_weight),
         steps=recipe.steps, learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
         precision_choice=precision_choice, log=log, fresh=start_from_base if recipe.init_from else None,
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,

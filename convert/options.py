@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--lr", type=_positive, default=1e-4, help="Adam learning rate (default 1e-4)")
     a.add_argument("--style-weight", type=_non_negative, default=10.0, help="default 10")
     a.add_argument("--tv-weight", type=_non_negative, default=0.0, help="default 0")
+    a.add_argument("--block-weight", type=_non_negative, default=0.0,
+                   help="weight of a penalty on steps that repeat on the 8-pixel grid of the decoder's "
+                   "upsamplings (default 0: none, as in the paper)")
     a.add_argument("--widths", type=_positive_int, nargs=3, default=DECODER_WIDTHS, metavar="C",
                    help=f"decoder channels (default {' '.join(map(str, DECODER_WIDTHS))})")
     a.add_argument("--upsample", choices=("nearest", "bilinear"), default="nearest",

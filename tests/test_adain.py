@@ -177,3 +177,10 @@ def test_the_training_step_scores_the_targets_it_decoded_from(chelsea_small, str
     t = trainer.terms(content, style, out)  # targets computed again
     eager = np.mean(np.asarray(t["content"] + 10.0 * t["style"] + 1.0 * t["tv"] + networks.RANGE_WEIGHT * t["range"]))
     assert stepped == pytest.approx(float(eager), rel=1e-4)
+    # with a block penalty, the step's loss adds block_weight times it
+    blocky = adain.AdaINTrainer(trainer.decoder, style_weight=10.0, tv_weight=1.0, block_weight=5.0)
+    blocky.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    blocky((content, style))
+    assert float(np.mean(np.asarray(t["block"]))) > 0
+    assert float(blocky.test_on_batch((content, style), y)) == pytest.approx(
+        float(eager + 5.0 * np.mean(np.asarray(t["block"]))), rel=1e-4)

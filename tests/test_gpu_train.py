@@ -49,7 +49,7 @@ def value(argv, flag):
 
 def test_a_session_continues_the_committed_runs_at_their_own_shape(tmp_path):
     adain = committed_run(tmp_path / "adain-bilinear", {"kind": "adain", "upsample": "bilinear",
-                                                        "init_from": "checkpoints/adain"})
+                                                        "init_from": "checkpoints/adain", "block_weight": 5.0})
     started, origins = session(tmp_path, ADAIN_RUN=str(adain))
     gallery, decoder = started["train"], started["adain-train"]
     assert value(gallery, "--residual-blocks") == "5" and value(gallery, "--residual-width") == "96"
@@ -58,7 +58,7 @@ def test_a_session_continues_the_committed_runs_at_their_own_shape(tmp_path):
     assert gallery[gallery.index("--style-draws") + 1:][:2] == ["1.0", "3.0"]
     assert value(gallery, "--run").endswith("work/gallery")
     assert value(decoder, "--upsample") == "bilinear" and value(decoder, "--from") == "checkpoints/adain"
-    assert decoder.count("--from") == 1
+    assert decoder.count("--from") == 1 and value(decoder, "--block-weight") == "5.0"
     assert (tmp_path / "work" / "adain-w10" / "state.json").exists()  # the committed run, copied in to resume
     assert origins == {"gallery": str(tmp_path / "gallery-deep"), "adain-w10": str(adain)}
 
@@ -69,8 +69,17 @@ def test_a_new_adain_run_starts_from_a_trained_decoder(tmp_path):
     started, origins = session(tmp_path, ADAIN_RUN=str(new), ADAIN_FROM=str(base))
     decoder = started["adain-train"]
     assert value(decoder, "--from") == str(base) and value(decoder, "--upsample") == "bilinear"
+    assert "--block-weight" not in decoder
     assert not (tmp_path / "work" / "adain-w10").exists()  # nothing to resume: adain-train --from starts it
     assert origins["adain-w10"] == str(new)  # gpu_import.py lands it there, beside the base
+
+
+def test_a_new_adain_run_takes_its_upsampling_and_block_penalty(tmp_path):
+    base = committed_run(tmp_path / "adain", {"kind": "adain", "upsample": "nearest"}, step=9499)
+    started, _ = session(tmp_path, ADAIN_RUN=str(tmp_path / "adain-smooth"), ADAIN_FROM=str(base),
+                         ADAIN_UPSAMPLE="nearest", ADAIN_BLOCK_WEIGHT="5")
+    decoder = started["adain-train"]
+    assert value(decoder, "--upsample") == "nearest" and value(decoder, "--block-weight") == "5"
 
 
 def test_a_new_adain_run_needs_a_trained_base(tmp_path):

@@ -60,6 +60,37 @@ def test_total_variation():
     np.testing.assert_allclose(losses.total_variation(checker), 2.0, rtol=1e-5)  # every neighbour differs by 1
 
 
+def test_block_penalty_finds_the_grid_that_the_block_figure_finds():
+    """Near 0 for a photo, larger the more its steps gather on the 8-pixel grid, in either direction,
+    ranked as evaluate.block_figure ranks them; it has a gradient that flattens the grid."""
+    import keras
+
+    from skimage import data
+
+    from convert import evaluate
+
+    photo = data.chelsea()[:192, :256].astype(np.float32)
+    rng = np.random.default_rng(0)
+    faint = photo + np.kron(rng.uniform(-5, 5, (24, 32, 1)), np.ones((8, 8, 1))).astype(np.float32)
+    strong = photo + np.kron(rng.uniform(-20, 20, (24, 32, 1)), np.ones((8, 8, 1))).astype(np.float32)
+    columns = photo + np.kron(rng.uniform(-20, 20, (1, 32, 1)), np.ones((192, 8, 1))).astype(np.float32)
+    blocks = np.kron(photo[::8, ::8], np.ones((8, 8, 1))).astype(np.float32)
+    batch = np.stack([photo, faint, strong, columns, blocks])
+    penalty = np.asarray(losses.block_penalty(batch))
+    figures = [evaluate.block_figure(x) for x in batch]
+    assert penalty.shape == (5,) and penalty[0] < 0.002  # the photo; faint blocks (block figure 1.09) 0.004
+    assert penalty[0] < penalty[1] < penalty[2] and figures[0] < figures[1] < figures[2]
+    assert penalty[3] > penalty[1]  # steps on the grid in one direction only count too
+    assert penalty[4] == pytest.approx(14.0, rel=0.01)  # all steps on one phase, each way: 7 + 7
+    tf = pytest.importorskip("tensorflow")
+    x = keras.Variable(strong[None])
+    with tf.GradientTape() as tape:
+        value = losses.block_penalty(x)[0]
+    step = tape.gradient(value, x)
+    assert np.isfinite(np.asarray(step)).all()
+    assert float(losses.block_penalty(strong[None] - 2000.0 * np.asarray(step))[0]) < float(value)
+
+
 @pytest.mark.parametrize("statistic", ["gram", "mean_std"])
 def test_objective_terms_weighted_total(statistic):
     objective = StyleObjective(content_layers=("a",), style_layers=("a", "b"), content_weight=2,
