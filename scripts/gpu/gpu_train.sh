@@ -8,7 +8,7 @@
 # 15 MiB split into parts (NAME.tar.gz.part-aa, -ab, ...) since a device call returns no file over 16 MiB.
 #
 # Each session continues the committed runs (RESUME=1, the default): checkpoints/gallery and
-# checkpoints/adain are copied in and resumed, so the few minutes of each lent GPU add up. Bring the
+# checkpoints/adain-smooth (ADAIN_RUN) are copied in and resumed, so the few minutes of each lent GPU add up. Bring the
 # results home with scripts/gpu/gpu_import.py OUTDIR, which puts them back into checkpoints/ and docs/.
 # Gatys references (SHARDS > 0) are off by default, so that the GPU's few minutes go to training:
 # scipy's L-BFGS keeps a GPU mostly idle (3-4.5 minutes a reference there, sharing it with training),
@@ -61,7 +61,7 @@ mapfile -t GALLERY_HEAD < <(python3 scripts/recipe_args.py "$GALLERY_RUN" colour
 # trains a copy of it. A run not yet committed starts here from the trained decoder ADAIN_FROM, with
 # ADAIN_UPSAMPLE (default bilinear) and ADAIN_BLOCK_WEIGHT (default none):
 #   ADAIN_RUN=checkpoints/adain-bilinear ADAIN_FROM=checkpoints/adain scripts/gpu/gpu_train.sh
-ADAIN_RUN=${ADAIN_RUN:-checkpoints/adain}
+ADAIN_RUN=${ADAIN_RUN:-checkpoints/adain-smooth}
 ADAIN_FROM=${ADAIN_FROM:-}
 if [ -f "$ADAIN_RUN/state.json" ]; then
   mapfile -t ADAIN_SHAPE < <(python3 scripts/recipe_args.py "$ADAIN_RUN" upsample init_from block_weight 2>/dev/null)
