@@ -189,13 +189,16 @@ class AdaINTrainer(keras.Model):
         content_term = losses.content_loss(feats["relu4_1"], target)
         style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in ENCODER_TAPS)
         style_term = style_term / len(ENCODER_TAPS)
-        return {"content": content_term, "style": style_term, "tv": losses.total_variation(out),
-                "block": losses.block_penalty(out), "range": networks.out_of_range(out)}
+        found = {"content": content_term, "style": style_term, "tv": losses.total_variation(out),
+                 "range": networks.out_of_range(out)}
+        if self.block_weight:  # only a run that trains against the grid pays for (and logs) it
+            found["block"] = losses.block_penalty(out)
+        return found
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         t = self.terms(x[0], x[1], y_pred["image"], (y_pred["target"], y_pred["style_stats"]))
         total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
-                 + self.block_weight * t["block"] + networks.RANGE_WEIGHT * t["range"])
+                 + self.block_weight * t.get("block", 0.0) + networks.RANGE_WEIGHT * t["range"])
         return ops.mean(total)
 
 

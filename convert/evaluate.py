@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import adain, gatys, images, networks, precision, train, vgg
+from . import adain, gatys, images, losses, networks, precision, train, vgg
 from .losses import StyleObjective
 
 
@@ -113,24 +113,20 @@ def block_figure(image, period: int = 8) -> float:
     """How much an image's pixel steps repeat on a ``period``-pixel grid: 1 for none, more for blocks.
 
     For the differences between neighbouring columns (and, separately, rows), the mean absolute
-    difference at each of the ``period`` phases of the grid; each direction's figure is its largest
-    phase mean over the mean of all phases, and the result is the larger direction's. A network
+    difference at each of the ``period`` phases of the grid (:func:`convert.losses.phase_step_means`);
+    each direction's figure is its largest phase mean over the mean of all phases, and the result is
+    the larger direction's. A network
     whose three nearest-neighbour upsamplings (a factor of 8) are not smoothed by what follows
     leaves steps every 8 pixels (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard
     Artifacts"); a photo scores about 1.0 to 1.1.
     """
     x = np.asarray(image, np.float32)
-    if x.ndim == 3:
-        x = x.mean(axis=-1)
-    figures = []
-    for steps in (np.abs(np.diff(x, axis=1)), np.abs(np.diff(x, axis=0)).T):  # columns, then rows
-        n = steps.shape[1]
-        if n < period:
-            continue
-        phases = np.array([steps[:, p::period].mean() for p in range(period)])
-        mean = phases.mean()
-        figures.append(float(phases.max() / mean) if mean > 0 else 1.0)
-    return max(figures) if figures else 1.0
+    x = x if x.ndim == 3 else x[..., None]
+    if min(x.shape[:2]) <= period:
+        return 1.0  # too small to hold a grid
+    phases = np.asarray(losses.phase_step_means(x[None], period))[0]  # (direction, phase)
+    means = phases.mean(axis=-1)
+    return float(max(p.max() / m if m > 0 else 1.0 for p, m in zip(phases, means)))
 
 
 def trajectory(history: list[dict], objective: StyleObjective) -> list[float]:

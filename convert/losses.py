@@ -97,29 +97,34 @@ def total_variation(images):
     return _per_image_mean(dy) + _per_image_mean(dx)
 
 
-def block_penalty(images, period: int = 8):
-    """Per image, how unevenly its pixel steps fall over the phases of a ``period``-pixel grid.
-
-    A differentiable counterpart of :func:`convert.evaluate.block_figure`, on the same grey-level
-    steps between neighbouring columns and rows: each direction's mean absolute step at each of the
-    ``period`` phases, divided by their mean, and the mean squared departure of those ratios from 1,
-    summed over the two directions. 0 where the steps fall alike on every phase: a photo scores about
-    0.002; the 8-pixel blocks of a decoder whose three nearest upsamplings training has not yet
-    learnt to hide (Odena, Dumoulin & Olah 2016), a block figure of about 1.35, about 0.065; pure
-    8 x 8 blocks 14.
-    Images must be at least ``period`` + 1 pixels each way, and known in size when traced.
+def phase_step_means(images, period: int = 8):
+    """Per image, the mean absolute grey-level step between neighbouring columns, and rows, at each
+    phase of a ``period``-pixel grid: (batch, 2, period), columns first. Shared by
+    :func:`block_penalty` and :func:`convert.evaluate.block_figure`. Images must be at least ``period`` + 1 pixels each way, and known in size when traced.
     """
     x = ops.mean(ops.cast(images, "float32"), axis=-1)
 
-    def unevenness(steps):  # (batch, lines, steps along a line)
-        lines, n = steps.shape[1], steps.shape[2] // period * period
-        phases = ops.mean(ops.reshape(steps[:, :, :n], (-1, lines, n // period, period)), axis=(1, 2))
-        ratio = phases / (ops.mean(phases, axis=-1, keepdims=True) + 1e-3)
-        return ops.mean(ops.square(ratio - 1.0), axis=-1)
+    def phases(steps):  # (batch, lines, steps along a line) -> (batch, period)
+        return ops.stack([ops.mean(steps[:, :, p::period], axis=(1, 2)) for p in range(period)], axis=-1)
 
     columns = ops.abs(x[:, :, 1:] - x[:, :, :-1])
     rows = ops.transpose(ops.abs(x[:, 1:, :] - x[:, :-1, :]), (0, 2, 1))
-    return unevenness(columns) + unevenness(rows)
+    return ops.stack([phases(columns), phases(rows)], axis=1)
+
+
+def block_penalty(images, period: int = 8):
+    """Per image, how unevenly its pixel steps fall over the phases of a ``period``-pixel grid.
+
+    A differentiable counterpart of :func:`convert.evaluate.block_figure`, on the same
+    :func:`phase_step_means`: each direction's phase means divided by their mean, and the mean
+    squared departure of those ratios from 1, summed over the two directions. 0 where the steps fall
+    alike on every phase: a photo scores about 0.002; the 8-pixel blocks of a decoder whose three
+    nearest upsamplings training has not yet learnt to hide (Odena, Dumoulin & Olah 2016), a block
+    figure of about 1.35, about 0.065; pure 8 x 8 blocks 14.
+    """
+    phases = phase_step_means(images, period)
+    ratio = phases / (ops.mean(phases, axis=-1, keepdims=True) + 1e-3)
+    return ops.sum(ops.mean(ops.square(ratio - 1.0), axis=-1), axis=-1)
 
 
 @dataclass(frozen=True)
