@@ -31,9 +31,10 @@ def test_decoder_size_and_shapes():
     assert tuple(out.shape) == (1, 24, 40, 3)
 
 
-def test_bilinear_decoder_takes_the_same_weights_and_paints_no_8_pixel_grid():
-    """The two upsamplings take the same weights. With the committed decoder's (trained with nearest
-    repetition), nearest paints the 8-pixel grid and bilinear does not, before any training."""
+def test_the_committed_decoder_paints_no_8_pixel_grid_with_either_upsampling():
+    """The two upsamplings take the same weights. The committed decoder was trained with nearest
+    repetition and the block penalty: with nearest it paints no 8-pixel grid (the 9,499-step decoder
+    shipped before it scored 1.30 here), nor with bilinear, untrained."""
     import skimage.data
 
     from convert import evaluate
@@ -45,8 +46,8 @@ def test_bilinear_decoder_takes_the_same_weights_and_paints_no_8_pixel_grid():
     bilinear.set_weights(nearest.get_weights())
     photo, style = _resize(skimage.data.chelsea(), 192), _resize(skimage.data.astronaut(), 192)
     assert evaluate.block_figure(photo) < 1.1
-    assert evaluate.block_figure(adain.stylize(nearest, photo, style)) > 1.25  # 1.30 measured
-    assert evaluate.block_figure(adain.stylize(bilinear, photo, style)) < 1.15  # 1.12
+    assert evaluate.block_figure(adain.stylize(nearest, photo, style)) < 1.15  # 1.09 measured
+    assert evaluate.block_figure(adain.stylize(bilinear, photo, style)) < 1.15  # 1.06
     with pytest.raises(ValueError, match="nearest, bilinear"):
         adain.decoder(upsample="cubic")
 
