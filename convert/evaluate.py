@@ -115,10 +115,9 @@ def block_figure(image, period: int = 8) -> float:
     For the differences between neighbouring columns (and, separately, rows), the mean absolute
     difference at each of the ``period`` phases of the grid (:func:`convert.losses.phase_step_means`);
     each direction's figure is its largest phase mean over the mean of all phases, and the result is
-    the larger direction's. A network
-    whose three nearest-neighbour upsamplings (a factor of 8) are not smoothed by what follows
-    leaves steps every 8 pixels (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard
-    Artifacts"); a photo scores about 1.0 to 1.1.
+    the larger direction's. A network whose three nearest-neighbour upsamplings (a factor of 8) are
+    not smoothed by what follows leaves steps every 8 pixels (Odena, Dumoulin & Olah 2016,
+    "Deconvolution and Checkerboard Artifacts"); a photo scores about 1.0 to 1.1.
     """
     x = np.asarray(image, np.float32)
     x = x if x.ndim == 3 else x[..., None]

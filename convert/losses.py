@@ -101,7 +101,8 @@ def total_variation(images):
 def phase_step_means(images, period: int = 8):
     """Per image, the mean absolute grey-level step between neighbouring columns, and rows, at each
     phase of a ``period``-pixel grid: (batch, 2, period), columns first. Shared by
-    :func:`block_penalty` and :func:`convert.evaluate.block_figure`. Images must be at least ``period`` + 1 pixels each way, and known in size when traced.
+    :func:`block_penalty` and :func:`convert.evaluate.block_figure`. Images must be at least
+    ``period`` + 1 pixels each way, and known in size when traced.
     """
     x = ops.mean(ops.cast(images, "float32"), axis=-1)
 
