@@ -19,7 +19,9 @@ Choices made here
   as in the paper; a linear output, clipped to [0, 255] only when an image is made, with values
   outside the range penalised in training (as for the fast networks, :mod:`convert.networks`).
 * Loss (their eqs. 11-13): content loss between the output's relu4_1 and the AdaIN target, plus
-  ``style_weight`` times the mean/std style loss on relu1_1 .. relu4_1, both relative squared errors
+  ``style_weight`` times the mean/std style loss averaged over ``style_layers`` (the paper's relu1_1
+  .. relu4_1 by default; adding relu5_1, a style layer of Gatys et al. 2016, trains the decoder on the
+  coarse texture that the project's objective finds it missing most), both relative squared errors
   as everywhere in :mod:`convert.losses`; optionally ``block_weight`` times
   :func:`convert.losses.block_penalty`, against the 8-pixel grid that the decoder's three 2x
   upsamplings leave until it has trained long (off by default, as in the paper).
@@ -40,6 +42,8 @@ from . import data, distill, images, losses, networks, runs, training, vgg
 from .batches import PairBatches
 
 ENCODER_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+#: Layers a decoder's style loss may cover: the encoder's taps and Gatys et al.'s (2016) relu5_1.
+STYLE_LAYERS = ENCODER_TAPS + ("relu5_1",)
 DEFAULT_DECODER_WIDTHS = (128, 64, 32)
 #: Typical root mean square of relu4_1 activations (measured on photos-val and the gallery paintings).
 FEATURE_SCALE = 10.0
@@ -155,15 +159,20 @@ def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0, encode: 
 
 
 class AdaINTrainer(keras.Model):
-    """Trains the decoder: content loss on the AdaIN target, mean/std style loss on relu1_1..relu4_1
+    """Trains the decoder: content loss on the AdaIN target, mean/std style loss on ``style_layers``
     (and, with ``block_weight``, the block penalty)."""
 
     def __init__(self, dec: keras.Model, style_weight: float, tv_weight: float = 0.0, block_weight: float = 0.0,
-                 **kwargs):
+                 style_layers=ENCODER_TAPS, **kwargs):
         super().__init__(**kwargs)
+        unknown = [layer for layer in style_layers if layer not in STYLE_LAYERS]
+        if unknown or not style_layers:
+            raise ValueError(f"style layers must be some of {', '.join(STYLE_LAYERS)}, not {list(style_layers)}")
         self.decoder = dec
         self.style_weight, self.tv_weight, self.block_weight = style_weight, tv_weight, block_weight
-        self.encoder = encoder()
+        self.style_layers = tuple(style_layers)
+        # VGG16 as deep as the deepest layer used: relu4_1 for the AdaIN target, relu5_1 if styled on
+        self.encoder = vgg.feature_extractor(tuple(dict.fromkeys(ENCODER_TAPS + self.style_layers)))
 
     @property
     def network(self) -> keras.Model:
@@ -172,7 +181,7 @@ class AdaINTrainer(keras.Model):
     def targets(self, content, style):
         batch = ops.shape(content)[0]
         feats = self.encoder(ops.concatenate([content, style], axis=0))
-        style_stats = {tap: losses.mean_std(f[batch:]) for tap, f in feats.items()}
+        style_stats = {tap: losses.mean_std(feats[tap][batch:]) for tap in self.style_layers + ("relu4_1",)}
         target = adaptive_instance_norm(feats["relu4_1"][:batch], *style_stats["relu4_1"])
         return target, style_stats
 
@@ -187,8 +196,8 @@ class AdaINTrainer(keras.Model):
         target, style_stats = self.targets(content, style) if targets is None else targets
         feats = self.encoder(out)
         content_term = losses.content_loss(feats["relu4_1"], target)
-        style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in ENCODER_TAPS)
-        style_term = style_term / len(ENCODER_TAPS)
+        style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in self.style_layers)
+        style_term = style_term / len(self.style_layers)
         found = {"content": content_term, "style": style_term, "tv": losses.total_variation(out),
                  "range": networks.out_of_range(out)}
         if self.block_weight:  # only a run that trains against the grid pays for (and logs) it
@@ -217,6 +226,7 @@ class AdaINRecipe:
     style_weight: float = 10.0
     tv_weight: float = 0.0
     block_weight: float = 0.0  # of losses.block_penalty; may change between sessions
+    style_layers: tuple[str, ...] = ENCODER_TAPS  # some of STYLE_LAYERS; may change between sessions
     widths: tuple[int, ...] = DEFAULT_DECODER_WIDTHS
     seed: int = 0
     upsample: str = "nearest"  # or "bilinear" (:func:`decoder`)
@@ -290,7 +300,8 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
 
     probe = np.zeros((1, 16, 16, 3), np.float32)
     return training.session(
-        run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight, recipe.block_weight),
+        run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight, recipe.block_weight,
+                             recipe.style_layers),
         steps=recipe.steps, learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
         precision_choice=precision_choice, log=log, fresh=start_from_base if recipe.init_from else None,
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,

@@ -19,6 +19,8 @@ OBJECTIVE_DEFAULTS = {"content_weight": 1.0, "style_weight": 20.0, "tv_weight": 
 #: The AdaIN decoder's default channels (adain.DEFAULT_DECODER_WIDTHS), for the same reason: the
 #: --from checks run before TensorFlow loads (tests/test_cli.py checks they agree).
 DECODER_WIDTHS = (128, 64, 32)
+#: The layers its style loss may cover (adain.STYLE_LAYERS), the paper's four first, likewise.
+ADAIN_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
 def _whole_number(minimum: int):
@@ -177,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--block-weight", type=_non_negative, default=0.0,
                    help="weight of a penalty on steps that repeat on the 8-pixel grid of the decoder's "
                    "upsamplings (default 0: none, as in the paper)")
+    a.add_argument("--style-layers", nargs="+", choices=ADAIN_STYLE_LAYERS, default=list(ADAIN_STYLE_LAYERS[:4]),
+                   metavar="LAYER", help="VGG16 layers of the mean/std style loss, some of "
+                   f"{' '.join(ADAIN_STYLE_LAYERS)} (default: the paper's {' '.join(ADAIN_STYLE_LAYERS[:4])})")
     a.add_argument("--widths", type=_positive_int, nargs=3, default=DECODER_WIDTHS, metavar="C",
                    help=f"decoder channels (default {' '.join(map(str, DECODER_WIDTHS))})")
     a.add_argument("--upsample", choices=("nearest", "bilinear"), default="nearest",

@@ -186,3 +186,27 @@ def test_the_training_step_scores_the_targets_it_decoded_from(chelsea_small, str
     block = float(np.mean(np.asarray(blocky.terms(content, style, out)["block"])))
     assert block > 0
     assert float(blocky.test_on_batch((content, style), y)) == pytest.approx(float(eager + 5.0 * block), rel=1e-4)
+
+
+def test_the_style_loss_covers_the_layers_asked_for(chelsea_small, stripes_style):
+    """style_layers=(..., relu5_1): the style term is the mean of the mean/std losses of exactly those
+    layers, computed here from VGG16 directly; the content term is unchanged; unknown layers are refused."""
+    from convert import losses, vgg
+
+    dec = adain.decoder((8, 8, 8))
+    content = chelsea_small[None, :64, :64].astype(np.float32)
+    style = stripes_style[None, :64, :64].astype(np.float32)
+    four = adain.AdaINTrainer(dec, style_weight=10.0)
+    five = adain.AdaINTrainer(dec, style_weight=10.0, style_layers=adain.STYLE_LAYERS)
+    out = dec(four.targets(content, style)[0])
+    t4, t5 = four.terms(content, style, out), five.terms(content, style, out)
+    vgg_out, vgg_style = vgg.feature_extractor(adain.STYLE_LAYERS)(out), vgg.feature_extractor(adain.STYLE_LAYERS)(style)
+    per_layer = {l: float(np.asarray(losses.mean_std_style_loss(vgg_out[l], *losses.mean_std(vgg_style[l])))[0])
+                 for l in adain.STYLE_LAYERS}
+    assert float(np.asarray(t5["style"])[0]) == pytest.approx(np.mean(list(per_layer.values())), rel=1e-4)
+    assert float(np.asarray(t4["style"])[0]) == pytest.approx(np.mean([per_layer[l] for l in adain.ENCODER_TAPS]),
+                                                              rel=1e-4)
+    assert per_layer["relu5_1"] != pytest.approx(np.mean([per_layer[l] for l in adain.ENCODER_TAPS]), rel=1e-2)
+    assert float(np.asarray(t5["content"])[0]) == pytest.approx(float(np.asarray(t4["content"])[0]), rel=1e-5)
+    with pytest.raises(ValueError, match="relu5_1"):
+        adain.AdaINTrainer(dec, style_weight=10.0, style_layers=("relu4_2",))

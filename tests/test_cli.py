@@ -533,6 +533,20 @@ def test_the_command_lines_decoder_widths_are_the_decoders():
     args = build_parser().parse_args(["adain-train", "--photos", "p", "--styles", "s", "--run", "r"])
     assert tuple(args.widths) == DEFAULT_DECODER_WIDTHS
 
+
+def test_the_command_lines_style_layers_are_the_decoders():
+    """options.ADAIN_STYLE_LAYERS repeats adain.STYLE_LAYERS; the default is the paper's four, and a
+    layer outside them is refused by argparse before anything loads."""
+    from convert.adain import AdaINRecipe, STYLE_LAYERS
+    from convert.options import ADAIN_STYLE_LAYERS, build_parser
+
+    assert ADAIN_STYLE_LAYERS == STYLE_LAYERS
+    base = ["adain-train", "--photos", "p", "--styles", "s", "--run", "r"]
+    assert tuple(build_parser().parse_args(base).style_layers) == AdaINRecipe("p", ["s"]).style_layers
+    assert build_parser().parse_args(base + ["--style-layers", "relu4_1", "relu5_1"]).style_layers == ["relu4_1", "relu5_1"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(base + ["--style-layers", "relu4_2"])
+
 # ---------------------------------------------------------------------------------------------
 # stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).
 
