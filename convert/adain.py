@@ -20,8 +20,9 @@ Choices made here
   outside the range penalised in training (as for the fast networks, :mod:`convert.networks`).
 * Loss (their eqs. 11-13): content loss between the output's relu4_1 and the AdaIN target, plus
   ``style_weight`` times the mean/std style loss averaged over ``style_layers`` (the paper's relu1_1
-  .. relu4_1 by default; adding relu5_1, a style layer of Gatys et al. 2016, trains the decoder on the
-  coarse texture that the project's objective finds it missing most), both relative squared errors
+  .. relu4_1 by default; relu5_1, a style layer of Gatys et al. 2016 and the one the project's
+  objective finds the decoder missing most, may be added: on 128 px crops it cost more content than
+  it gained style, docs/training.md), both relative squared errors
   as everywhere in :mod:`convert.losses`; optionally ``block_weight`` times
   :func:`convert.losses.block_penalty`, against the 8-pixel grid that the decoder's three 2x
   upsamplings leave until it has trained long (off by default, as in the paper).
