@@ -172,6 +172,8 @@ class AdaINTrainer(keras.Model):
         self.decoder = dec
         self.style_weight, self.tv_weight, self.block_weight = style_weight, tv_weight, block_weight
         self.style_layers = tuple(style_layers)
+        # the style images' statistics: relu4_1's for the AdaIN target, and each style layer's, once
+        self.statistic_taps = tuple(dict.fromkeys(("relu4_1",) + self.style_layers))
         # VGG16 as deep as the deepest layer used: relu4_1 for the AdaIN target, relu5_1 if styled on
         self.encoder = vgg.feature_extractor(tuple(dict.fromkeys(ENCODER_TAPS + self.style_layers)))
 
@@ -182,7 +184,7 @@ class AdaINTrainer(keras.Model):
     def targets(self, content, style):
         batch = ops.shape(content)[0]
         feats = self.encoder(ops.concatenate([content, style], axis=0))
-        style_stats = {tap: losses.mean_std(feats[tap][batch:]) for tap in self.style_layers + ("relu4_1",)}
+        style_stats = {tap: losses.mean_std(feats[tap][batch:]) for tap in self.statistic_taps}
         target = adaptive_instance_norm(feats["relu4_1"][:batch], *style_stats["relu4_1"])
         return target, style_stats
 

@@ -200,7 +200,8 @@ def test_the_style_loss_covers_the_layers_asked_for(chelsea_small, stripes_style
     five = adain.AdaINTrainer(dec, style_weight=10.0, style_layers=adain.STYLE_LAYERS)
     out = dec(four.targets(content, style)[0])
     t4, t5 = four.terms(content, style, out), five.terms(content, style, out)
-    vgg_out, vgg_style = vgg.feature_extractor(adain.STYLE_LAYERS)(out), vgg.feature_extractor(adain.STYLE_LAYERS)(style)
+    extract = vgg.feature_extractor(adain.STYLE_LAYERS)
+    vgg_out, vgg_style = extract(out), extract(style)
     per_layer = {l: float(np.asarray(losses.mean_std_style_loss(vgg_out[l], *losses.mean_std(vgg_style[l])))[0])
                  for l in adain.STYLE_LAYERS}
     assert float(np.asarray(t5["style"])[0]) == pytest.approx(np.mean(list(per_layer.values())), rel=1e-4)

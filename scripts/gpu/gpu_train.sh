@@ -57,9 +57,9 @@ mapfile -t GALLERY_WIDTH < <(python3 scripts/recipe_args.py "$GALLERY_RUN" resid
 # and its colour head, where it has one (--colour-head)
 mapfile -t GALLERY_HEAD < <(python3 scripts/recipe_args.py "$GALLERY_RUN" colour_head 2>/dev/null)
 # The AdaIN run to continue, with its upsampling, block penalty, style layers and the run it started
-# from, if any (adain-train --from RUN --upsample bilinear --block-weight W --style-layers L ...); every weight in ADAIN_WEIGHTS
-# trains a copy of it. A run not yet committed starts here from the trained decoder ADAIN_FROM, with
-# ADAIN_UPSAMPLE (default bilinear) and ADAIN_BLOCK_WEIGHT (default none):
+# from, if any (adain-train --from RUN --upsample bilinear --block-weight W --style-layers L ...);
+# every weight in ADAIN_WEIGHTS trains a copy of it. A run not yet committed starts here from the
+# trained decoder ADAIN_FROM, with ADAIN_UPSAMPLE (default bilinear) and ADAIN_BLOCK_WEIGHT (default none):
 #   ADAIN_RUN=checkpoints/adain-bilinear ADAIN_FROM=checkpoints/adain scripts/gpu/gpu_train.sh
 ADAIN_RUN=${ADAIN_RUN:-checkpoints/adain-smooth}
 ADAIN_FROM=${ADAIN_FROM:-}
