@@ -25,7 +25,10 @@ Choices made here
   it gained style, docs/training.md), both relative squared errors
   as everywhere in :mod:`convert.losses`; optionally ``block_weight`` times
   :func:`convert.losses.block_penalty`, against the 8-pixel grid that the decoder's three 2x
-  upsamplings leave until it has trained long (off by default, as in the paper).
+  upsamplings leave until it has trained long (off by default, as in the paper); optionally
+  ``anchor_weight`` times a content loss against the photo itself at ``ANCHOR_LAYER``, as the fast
+  networks' content loss is (Johnson et al. 2016), for the light halos along strong edges: the
+  AdaIN target alone fixes only relu4_1, at an eighth of the resolution (off by default).
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ from .batches import PairBatches
 ENCODER_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 #: Layers a decoder's style loss may cover: the encoder's taps and Gatys et al.'s (2016) relu5_1.
 STYLE_LAYERS = ENCODER_TAPS + ("relu5_1",)
+#: Where the optional photo anchor compares the output with the photo: a quarter of the resolution,
+#: fine enough for the halos along edges, and coarse enough to leave colours and strokes to the style.
+ANCHOR_LAYER = "relu3_1"
 DEFAULT_DECODER_WIDTHS = (128, 64, 32)
 #: Typical root mean square of relu4_1 activations (measured on photos-val and the gallery paintings).
 FEATURE_SCALE = 10.0
@@ -161,16 +167,18 @@ def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0, encode: 
 
 class AdaINTrainer(keras.Model):
     """Trains the decoder: content loss on the AdaIN target, mean/std style loss on ``style_layers``
-    (and, with ``block_weight``, the block penalty)."""
+    (with ``block_weight``, the block penalty; with ``anchor_weight``, content loss against the photo
+    at :data:`ANCHOR_LAYER`)."""
 
     def __init__(self, dec: keras.Model, style_weight: float, tv_weight: float = 0.0, block_weight: float = 0.0,
-                 style_layers=ENCODER_TAPS, **kwargs):
+                 style_layers=ENCODER_TAPS, anchor_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         unknown = [layer for layer in style_layers if layer not in STYLE_LAYERS]
         if unknown or not style_layers:
             raise ValueError(f"style layers must be some of {', '.join(STYLE_LAYERS)}, not {list(style_layers)}")
         self.decoder = dec
         self.style_weight, self.tv_weight, self.block_weight = style_weight, tv_weight, block_weight
+        self.anchor_weight = anchor_weight
         self.style_layers = tuple(style_layers)
         # the style images' statistics: relu4_1's for the AdaIN target, and each style layer's, once
         self.statistic_taps = tuple(dict.fromkeys(("relu4_1",) + self.style_layers))
@@ -186,17 +194,18 @@ class AdaINTrainer(keras.Model):
         feats = self.encoder(ops.concatenate([content, style], axis=0))
         style_stats = {tap: losses.mean_std(feats[tap][batch:]) for tap in self.statistic_taps}
         target = adaptive_instance_norm(feats["relu4_1"][:batch], *style_stats["relu4_1"])
-        return target, style_stats
+        return target, style_stats, feats[ANCHOR_LAYER][:batch]
 
     def call(self, inputs, training=False):
         """The decoded image, with the targets it is scored against: Keras's step calls this and then
         :meth:`compute_loss`, which would otherwise run the encoder on both batches a second time."""
-        target, style_stats = self.targets(*inputs)
-        return {"image": self.decoder(target, training=training), "target": target, "style_stats": style_stats}
+        target, style_stats, anchor = self.targets(*inputs)
+        return {"image": self.decoder(target, training=training), "target": target, "style_stats": style_stats,
+                "anchor": anchor}
 
     def terms(self, content, style, out, targets=None):
         """Per-image loss terms of ``out``; ``targets`` (:meth:`targets` of content and style) when known."""
-        target, style_stats = self.targets(content, style) if targets is None else targets
+        target, style_stats, anchor = self.targets(content, style) if targets is None else targets
         feats = self.encoder(out)
         content_term = losses.content_loss(feats["relu4_1"], target)
         style_term = sum(losses.mean_std_style_loss(feats[t], *style_stats[t]) for t in self.style_layers)
@@ -205,12 +214,15 @@ class AdaINTrainer(keras.Model):
                  "range": networks.out_of_range(out)}
         if self.block_weight:  # only a run that trains against the grid pays for (and logs) it
             found["block"] = losses.block_penalty(out)
+        if self.anchor_weight:  # likewise the photo anchor
+            found["anchor"] = losses.content_loss(feats[ANCHOR_LAYER], anchor)
         return found
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        t = self.terms(x[0], x[1], y_pred["image"], (y_pred["target"], y_pred["style_stats"]))
+        t = self.terms(x[0], x[1], y_pred["image"], (y_pred["target"], y_pred["style_stats"], y_pred["anchor"]))
         total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
-                 + self.block_weight * t.get("block", 0.0) + networks.RANGE_WEIGHT * t["range"])
+                 + self.block_weight * t.get("block", 0.0) + self.anchor_weight * t.get("anchor", 0.0)
+                 + networks.RANGE_WEIGHT * t["range"])
         return ops.mean(total)
 
 
@@ -230,6 +242,7 @@ class AdaINRecipe:
     tv_weight: float = 0.0
     block_weight: float = 0.0  # of losses.block_penalty; may change between sessions
     style_layers: tuple[str, ...] = ENCODER_TAPS  # some of STYLE_LAYERS; may change between sessions
+    anchor_weight: float = 0.0  # of the content loss against the photo at ANCHOR_LAYER; likewise
     widths: tuple[int, ...] = DEFAULT_DECODER_WIDTHS
     seed: int = 0
     upsample: str = "nearest"  # or "bilinear" (:func:`decoder`)
@@ -304,7 +317,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
     probe = np.zeros((1, 16, 16, 3), np.float32)
     return training.session(
         run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight, recipe.block_weight,
-                             recipe.style_layers),
+                             recipe.style_layers, recipe.anchor_weight),
         steps=recipe.steps, learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
         precision_choice=precision_choice, log=log, fresh=start_from_base if recipe.init_from else None,
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,

@@ -240,7 +240,7 @@ def run_adain_train(args) -> int:
         photos=str(args.photos), styles=[str(s) for s in args.styles], holdout=list(args.holdout),
         steps=args.steps, batch=args.batch, crop=args.crop, scale=args.scale, learning_rate=args.lr,
         style_weight=args.style_weight, tv_weight=args.tv_weight, block_weight=args.block_weight,
-        style_layers=tuple(args.style_layers), widths=widths,
+        style_layers=tuple(args.style_layers), anchor_weight=args.anchor_weight, widths=widths,
         seed=args.seed, upsample=args.upsample, init_from=None if args.base is None else str(args.base))
     step = _training(adain.train_adain, recipe, args, val_folder=args.val_photos, render_every=args.render_every)
     print(f"trained to step {step}; checkpoint in {args.run}")

@@ -211,3 +211,32 @@ def test_the_style_loss_covers_the_layers_asked_for(chelsea_small, stripes_style
     assert float(np.asarray(t5["content"])[0]) == pytest.approx(float(np.asarray(t4["content"])[0]), rel=1e-5)
     with pytest.raises(ValueError, match="relu5_1"):
         adain.AdaINTrainer(dec, style_weight=10.0, style_layers=("relu4_2",))
+
+
+def test_the_photo_anchor_is_content_loss_against_the_photo_at_relu3_1(chelsea_small, stripes_style):
+    """anchor_weight: a term comparing the output's relu3_1 with the photo's (computed here from VGG16
+    directly), zero for the photo itself, absent without the weight; the step's loss adds its weighted mean."""
+    import keras
+    from convert import losses, vgg
+
+    dec = adain.decoder((8, 8, 8))
+    content = np.stack([chelsea_small[:64, :64], chelsea_small[-64:, -64:]]).astype(np.float32)
+    style = np.stack([stripes_style[:64, :64], stripes_style[-64:, -64:]]).astype(np.float32)
+    plain = adain.AdaINTrainer(dec, style_weight=10.0)
+    anchored = adain.AdaINTrainer(dec, style_weight=10.0, anchor_weight=0.5)
+    out = dec(plain.targets(content, style)[0])
+    t, ta = plain.terms(content, style, out), anchored.terms(content, style, out)
+    assert "anchor" not in t
+    relu3_1 = vgg.feature_extractor((adain.ANCHOR_LAYER,))
+    expected = np.asarray(losses.content_loss(relu3_1(out)[adain.ANCHOR_LAYER], relu3_1(content)[adain.ANCHOR_LAYER]))
+    np.testing.assert_allclose(np.asarray(ta["anchor"]), expected, rtol=1e-4)
+    assert np.all(expected > 0.1)  # an untrained decoder's output is far from the photo
+    assert np.asarray(anchored.terms(content, style, content)["anchor"]) == pytest.approx(0.0, abs=1e-6)
+    for name in ("content", "style"):
+        np.testing.assert_allclose(np.asarray(ta[name]), np.asarray(t[name]), rtol=1e-5)
+    y = np.zeros((2, 1), np.float32)
+    for trainer in (plain, anchored):
+        trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+        trainer((content, style))
+    difference = float(anchored.test_on_batch((content, style), y)) - float(plain.test_on_batch((content, style), y))
+    assert difference == pytest.approx(0.5 * float(np.mean(expected)), rel=1e-4)

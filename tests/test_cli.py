@@ -547,6 +547,17 @@ def test_the_command_lines_style_layers_are_the_decoders():
     with pytest.raises(SystemExit):
         build_parser().parse_args(base + ["--style-layers", "relu4_2"])
 
+
+def test_the_photo_anchor_is_off_unless_asked_for_and_never_negative():
+    from convert.adain import AdaINRecipe
+    from convert.options import build_parser
+
+    base = ["adain-train", "--photos", "p", "--styles", "s", "--run", "r"]
+    assert build_parser().parse_args(base).anchor_weight == AdaINRecipe("p", ["s"]).anchor_weight == 0.0
+    assert build_parser().parse_args(base + ["--anchor-weight", "0.25"]).anchor_weight == 0.25
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(base + ["--anchor-weight", "-1"])
+
 # ---------------------------------------------------------------------------------------------
 # stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).
 
