@@ -27,8 +27,10 @@ Choices made here
   :func:`convert.losses.block_penalty`, against the 8-pixel grid that the decoder's three 2x
   upsamplings leave until it has trained long (off by default, as in the paper); optionally
   ``anchor_weight`` times a content loss against the photo itself at ``ANCHOR_LAYER``, as the fast
-  networks' content loss is (Johnson et al. 2016), for the light halos along strong edges: the
-  AdaIN target alone fixes only relu4_1, at an eighth of the resolution (off by default).
+  networks' content loss is (Johnson et al. 2016), since the AdaIN target alone fixes only relu4_1,
+  at an eighth of the resolution (off by default). It was tried against the light halos along
+  strong edges: at 0.25 for 9,474 steps it moved content and style but left the halos
+  (docs/training.md).
 """
 
 from __future__ import annotations

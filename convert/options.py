@@ -180,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of a penalty on steps that repeat on the 8-pixel grid of the decoder's "
                    "upsamplings (default 0: none, as in the paper)")
     a.add_argument("--anchor-weight", type=_non_negative, default=0.0,
-                   help="weight of a content loss against the photo itself at relu3_1, against light halos "
-                   "along strong edges (default 0: none, as in the paper)")
+                   help="weight of a content loss against the photo itself at relu3_1, holding the output "
+                   "closer to the photo than the AdaIN target alone (default 0: none, as in the paper)")
     a.add_argument("--style-layers", nargs="+", choices=ADAIN_STYLE_LAYERS, default=list(ADAIN_STYLE_LAYERS[:4]),
                    metavar="LAYER", help="VGG16 layers of the mean/std style loss, some of "
                    f"{' '.join(ADAIN_STYLE_LAYERS)} (default: the paper's {' '.join(ADAIN_STYLE_LAYERS[:4])})")
