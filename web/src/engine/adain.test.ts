@@ -29,7 +29,9 @@ describe('stylizeAdain', () => {
       const distance = (a: typeof whole) => a.data.reduce((s, v, i) => s + Math.abs(v - whole.data[i]), 0) / (w * h * 3);
       console.log(`AdaIN tiles vs one pass, mean |difference| of 255: whole-image statistics ${distance(tiled).toFixed(2)}, each tile's own ${distance(own).toFixed(2)}`);
       expect(distance(tiled)).toBeLessThan(2);
-      expect(distance(own)).toBeGreaterThan(5 * distance(tiled));
+      // each tile's own statistics repaint it: several times as far from one pass (about 5x with the
+      // shipped decoder; the factor follows the decoder's weights)
+      expect(distance(own)).toBeGreaterThan(3 * distance(tiled));
       expect(passes.at(-1)).toBeGreaterThan(2); // it was tiled: a measuring pass and a painting pass per tile
     } finally {
       models.encoder.dispose();
