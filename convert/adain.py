@@ -30,7 +30,9 @@ Choices made here
   networks' content loss is (Johnson et al. 2016), since the AdaIN target alone fixes only relu4_1,
   at an eighth of the resolution (off by default). It was tried against the light halos along
   strong edges: at 0.25 for 9,474 steps it moved content and style but left the halos
-  (docs/training.md).
+  (docs/training.md); optionally ``tone_weight`` times :func:`convert.losses.tone_loss`, which asks
+  the output to keep where the photo is light and where dark, on a 16 px grid, in the style's own
+  palette (off by default).
 """
 
 from __future__ import annotations
@@ -170,17 +172,17 @@ def stylize(dec: keras.Model, content_image, style, alpha: float = 1.0, encode: 
 class AdaINTrainer(keras.Model):
     """Trains the decoder: content loss on the AdaIN target, mean/std style loss on ``style_layers``
     (with ``block_weight``, the block penalty; with ``anchor_weight``, content loss against the photo
-    at :data:`ANCHOR_LAYER`)."""
+    at :data:`ANCHOR_LAYER`; with ``tone_weight``, :func:`convert.losses.tone_loss` against the photo)."""
 
     def __init__(self, dec: keras.Model, style_weight: float, tv_weight: float = 0.0, block_weight: float = 0.0,
-                 style_layers=ENCODER_TAPS, anchor_weight: float = 0.0, **kwargs):
+                 style_layers=ENCODER_TAPS, anchor_weight: float = 0.0, tone_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         unknown = [layer for layer in style_layers if layer not in STYLE_LAYERS]
         if unknown or not style_layers:
             raise ValueError(f"style layers must be some of {', '.join(STYLE_LAYERS)}, not {list(style_layers)}")
         self.decoder = dec
         self.style_weight, self.tv_weight, self.block_weight = style_weight, tv_weight, block_weight
-        self.anchor_weight = anchor_weight
+        self.anchor_weight, self.tone_weight = anchor_weight, tone_weight
         self.style_layers = tuple(style_layers)
         # the style images' statistics: relu4_1's for the AdaIN target, and each style layer's, once
         self.statistic_taps = tuple(dict.fromkeys(("relu4_1",) + self.style_layers))
@@ -218,12 +220,15 @@ class AdaINTrainer(keras.Model):
             found["block"] = losses.block_penalty(out)
         if self.anchor_weight:  # likewise the photo anchor
             found["anchor"] = losses.content_loss(feats[ANCHOR_LAYER], anchor)
+        if self.tone_weight:  # and the photo's light and dark
+            found["tone"] = losses.tone_loss(out, content)
         return found
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         t = self.terms(x[0], x[1], y_pred["image"], (y_pred["target"], y_pred["style_stats"], y_pred["anchor"]))
         total = (t["content"] + self.style_weight * t["style"] + self.tv_weight * t["tv"]
                  + self.block_weight * t.get("block", 0.0) + self.anchor_weight * t.get("anchor", 0.0)
+                 + self.tone_weight * t.get("tone", 0.0)
                  + networks.RANGE_WEIGHT * t["range"])
         return ops.mean(total)
 
@@ -245,6 +250,7 @@ class AdaINRecipe:
     block_weight: float = 0.0  # of losses.block_penalty; may change between sessions
     style_layers: tuple[str, ...] = ENCODER_TAPS  # some of STYLE_LAYERS; may change between sessions
     anchor_weight: float = 0.0  # of the content loss against the photo at ANCHOR_LAYER; likewise
+    tone_weight: float = 0.0  # of losses.tone_loss against the photo; likewise
     widths: tuple[int, ...] = DEFAULT_DECODER_WIDTHS
     seed: int = 0
     upsample: str = "nearest"  # or "bilinear" (:func:`decoder`)
@@ -319,7 +325,7 @@ def train_adain(recipe: AdaINRecipe, run_dir, val_folder=None, val_count: int = 
     probe = np.zeros((1, 16, 16, 3), np.float32)
     return training.session(
         run_dir, lambda: AdaINTrainer(recipe.build_decoder(), recipe.style_weight, recipe.tv_weight, recipe.block_weight,
-                             recipe.style_layers, recipe.anchor_weight),
+                             recipe.style_layers, recipe.anchor_weight, recipe.tone_weight),
         steps=recipe.steps, learning_rate=recipe.learning_rate, jit_compile=jit_compile, probe=(probe, probe),
         precision_choice=precision_choice, log=log, fresh=start_from_base if recipe.init_from else None,
         batches=lambda start: PairBatches(photos, paintings, recipe.batch, recipe.crop, recipe.steps - start,

@@ -98,7 +98,8 @@ def run_eval(args) -> int:
     overall = results["summary"]["overall"]
     print(f"wrote {args.output}: {overall['pairs']} pairs, content {overall['content']:.3f}, style loss "
           f"{100 * overall['style_fraction']:.0f}% of the photo's (worst {100 * overall['max_style_fraction']:.0f}%), "
-          f"block figure {overall['block_figure']:.2f} (the photos' {overall['photo_block_figure']:.2f})"
+          f"block figure {overall['block_figure']:.2f} (the photos' {overall['photo_block_figure']:.2f}), "
+          f"tone correlation {overall['tone_correlation']:.2f}"
           + (f", {overall['ratio_to_gatys']:.2f}x Gatys-{args.gatys_steps} on {overall['gatys_pairs']} pairs"
              if "ratio_to_gatys" in overall else "")
           + (f"; Gatys reached the network's loss after {_evaluations(overall['gatys_steps_to_match_median'])} "
@@ -240,7 +241,8 @@ def run_adain_train(args) -> int:
         photos=str(args.photos), styles=[str(s) for s in args.styles], holdout=list(args.holdout),
         steps=args.steps, batch=args.batch, crop=args.crop, scale=args.scale, learning_rate=args.lr,
         style_weight=args.style_weight, tv_weight=args.tv_weight, block_weight=args.block_weight,
-        style_layers=tuple(args.style_layers), anchor_weight=args.anchor_weight, widths=widths,
+        style_layers=tuple(args.style_layers), anchor_weight=args.anchor_weight,
+        tone_weight=args.tone_weight, widths=widths,
         seed=args.seed, upsample=args.upsample, init_from=None if args.base is None else str(args.base))
     step = _training(adain.train_adain, recipe, args, val_folder=args.val_photos, render_every=args.render_every)
     print(f"trained to step {step}; checkpoint in {args.run}")

@@ -128,6 +128,16 @@ def block_figure(image, period: int = 8) -> float:
     return float(max(p.max() / m if m > 0 else 1.0 for p, m in zip(phases, means)))
 
 
+def tone_correlation(image, photo) -> float:
+    """The correlation between where ``image`` and ``photo`` are light and where dark: their
+    :func:`convert.losses.tone_layout` maps (luma on a 16 px grid). 1 where a painting keeps the
+    photo's light and dark in any palette, about 0 where it ignores them, -1 where it inverts them."""
+    pair = np.stack([np.asarray(image, np.float32), np.asarray(photo, np.float32)])
+    if min(pair.shape[1:3]) < losses.TONE_CELL * 2:
+        raise ValueError(f"tone_correlation needs at least {losses.TONE_CELL * 2} px a side, not {pair.shape[1:3]}")
+    return float(1.0 - np.asarray(losses.tone_loss(pair[:1], pair[1:]))[0] / 2.0)
+
+
 def trajectory(history: list[dict], objective: StyleObjective) -> list[float]:
     """The lowest content + style loss reached after each of an optimisation's evaluations (5
     significant digits): with it, a network's loss converts to the number of L-BFGS steps that
@@ -203,7 +213,9 @@ def evaluate(stylize: Callable[[np.ndarray, int], np.ndarray], photos: list[Path
                     # which layers' statistics the output misses: each layer's loss as a fraction of the photo's
                     "style_layer_fractions": {l: layers[l] / max(photo_layers[s_index][l], 1e-12) for l in layers},
                     # blocks on the 8-pixel grid of the networks' upsampling, and the photo's own figure
-                    "block_figure": block_figure(out), "photo_block_figure": block_figure(photo)}
+                    "block_figure": block_figure(out), "photo_block_figure": block_figure(photo),
+                    # whether the painting keeps where the photo is light and where dark
+                    "tone_correlation": tone_correlation(out, photo)}
             if p_index < limit and gatys_steps > 0:
                 reference = gatys_reference(photo_path, style_path, size, gatys_steps, objective, cache, log,
                                             photo, style_images[s_index], compute=gatys_compute,
@@ -285,6 +297,8 @@ def summarise(pairs: list[dict]) -> dict:
         if all("block_figure" in r for r in rows):
             out["block_figure"] = float(np.mean([r["block_figure"] for r in rows]))
             out["photo_block_figure"] = float(np.mean([r["photo_block_figure"] for r in rows]))
+        if all("tone_correlation" in r for r in rows):
+            out["tone_correlation"] = float(np.mean([r["tone_correlation"] for r in rows]))
         if all("style_layer_fractions" in r for r in rows):
             out["style_layer_fractions"] = {l: float(np.mean([r["style_layer_fractions"][l] for r in rows]))
                                             for l in rows[0]["style_layer_fractions"]}

@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--anchor-weight", type=_non_negative, default=0.0,
                    help="weight of a content loss against the photo itself at relu3_1, holding the output "
                    "closer to the photo than the AdaIN target alone (default 0: none, as in the paper)")
+    a.add_argument("--tone-weight", type=_non_negative, default=0.0,
+                   help="weight of a loss that keeps where the photo is light and where dark (its luma on a "
+                   "16 px grid, up to brightness and contrast), in the style's palette (default 0: none)")
     a.add_argument("--style-layers", nargs="+", choices=ADAIN_STYLE_LAYERS, default=list(ADAIN_STYLE_LAYERS[:4]),
                    metavar="LAYER", help="VGG16 layers of the mean/std style loss, some of "
                    f"{' '.join(ADAIN_STYLE_LAYERS)} (default: the paper's {' '.join(ADAIN_STYLE_LAYERS[:4])})")

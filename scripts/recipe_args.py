@@ -26,7 +26,8 @@ OPTIONS = {
     "adain": {"photos": "--photos", "styles": "--styles", "holdout": "--holdout", "steps": "--steps",
               "batch": "--batch", "crop": "--crop", "scale": "--scale", "learning_rate": "--lr",
               "style_weight": "--style-weight", "tv_weight": "--tv-weight", "block_weight": "--block-weight",
-              "style_layers": "--style-layers", "anchor_weight": "--anchor-weight", "widths": "--widths", "seed": "--seed", "upsample": "--upsample",
+              "style_layers": "--style-layers", "anchor_weight": "--anchor-weight",
+              "tone_weight": "--tone-weight", "widths": "--widths", "seed": "--seed", "upsample": "--upsample",
               "init_from": "--from"},
 }
 # A gallery run started with --from takes its styles and widths from its base (its style scales are

@@ -213,6 +213,32 @@ def test_the_style_loss_covers_the_layers_asked_for(chelsea_small, stripes_style
         adain.AdaINTrainer(dec, style_weight=10.0, style_layers=("relu4_2",))
 
 
+def test_the_tone_term_compares_the_output_s_light_and_dark_with_the_photo_s(chelsea_small, stripes_style):
+    """tone_weight: losses.tone_loss of the output against the photo, absent without the weight, zero
+    for the photo itself; the step's loss adds its weighted mean."""
+    import keras
+    from convert import losses
+
+    dec = adain.decoder((8, 8, 8))
+    content = np.stack([chelsea_small[:64, :64], chelsea_small[-64:, -64:]]).astype(np.float32)
+    style = np.stack([stripes_style[:64, :64], stripes_style[-64:, -64:]]).astype(np.float32)
+    plain = adain.AdaINTrainer(dec, style_weight=10.0)
+    toned = adain.AdaINTrainer(dec, style_weight=10.0, tone_weight=0.3)
+    out = dec(plain.targets(content, style)[0])
+    t, tt = plain.terms(content, style, out), toned.terms(content, style, out)
+    assert "tone" not in t
+    expected = np.asarray(losses.tone_loss(out, content))
+    np.testing.assert_allclose(np.asarray(tt["tone"]), expected, rtol=1e-5)
+    assert np.all(expected > 0.1)  # an untrained decoder ignores the photo's light and dark
+    assert np.asarray(toned.terms(content, style, content)["tone"]) == pytest.approx(0.0, abs=1e-5)
+    y = np.zeros((2, 1), np.float32)
+    for trainer in (plain, toned):
+        trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+        trainer((content, style))
+    difference = float(toned.test_on_batch((content, style), y)) - float(plain.test_on_batch((content, style), y))
+    assert difference == pytest.approx(0.3 * float(np.mean(expected)), rel=1e-4)
+
+
 def test_the_photo_anchor_is_content_loss_against_the_photo_at_relu3_1(chelsea_small, stripes_style):
     """anchor_weight: a term comparing the output's relu3_1 with the photo's (computed here from VGG16
     directly), zero for the photo itself, absent without the weight; the step's loss adds its weighted mean."""

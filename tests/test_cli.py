@@ -548,7 +548,7 @@ def test_the_command_lines_style_layers_are_the_decoders():
         build_parser().parse_args(base + ["--style-layers", "relu4_2"])
 
 
-def test_the_photo_anchor_is_off_unless_asked_for_and_never_negative():
+def test_the_photo_anchor_and_tone_term_are_off_unless_asked_for_and_never_negative():
     from convert.adain import AdaINRecipe
     from convert.options import build_parser
 
@@ -557,6 +557,10 @@ def test_the_photo_anchor_is_off_unless_asked_for_and_never_negative():
     assert build_parser().parse_args(base + ["--anchor-weight", "0.25"]).anchor_weight == 0.25
     with pytest.raises(SystemExit):
         build_parser().parse_args(base + ["--anchor-weight", "-1"])
+    assert build_parser().parse_args(base).tone_weight == AdaINRecipe("p", ["s"]).tone_weight == 0.0
+    assert build_parser().parse_args(base + ["--tone-weight", "0.1"]).tone_weight == 0.1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(base + ["--tone-weight", "-0.1"])
 
 # ---------------------------------------------------------------------------------------------
 # stylize: the shipped networks on the command line, and the bad-input corpus (tests/corpus.py).

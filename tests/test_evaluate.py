@@ -48,9 +48,10 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
         assert set(pair["gatys_steps_within"]) == {"1.3", "1.8"}
         assert 1 <= pair["gatys_steps_within"]["1.8"] <= pair["gatys_steps_within"]["1.3"] <= 8
         assert pair["block_figure"] == pytest.approx(pair["photo_block_figure"])  # the photo itself
+        assert pair["tone_correlation"] == pytest.approx(1.0, abs=1e-4)
     overall = result["summary"]["overall"]
     assert overall["block_figure"] == pytest.approx(overall["photo_block_figure"]) and overall["block_figure"] < 1.3
-    assert overall["pairs"] == 4 and overall["gatys_pairs"] == 2
+    assert overall["pairs"] == 4 and overall["gatys_pairs"] == 2 and overall["tone_correlation"] == pytest.approx(1.0, abs=1e-4)
     assert overall["gatys_trajectories"] == 2 and overall["gatys_steps_to_match_median"] == 1
     assert set(result["summary"]["per_style"]) == {"stripes", "red"}
 
@@ -60,6 +61,17 @@ def test_identity_network_scores_like_the_photo_and_gatys_is_cached(tmp_path, fi
                               cache=evaluate.GatysCache(tmp_path / "cache.json"), log=messages.append)
     assert messages == [] and again["summary"] == result["summary"]
     assert len(json.loads((tmp_path / "cache.json").read_text())) == 2
+
+
+def test_tone_correlation_is_1_for_the_photo_s_light_and_dark_in_any_palette_and_minus_1_inverted(chelsea_small):
+    grey = chelsea_small.mean(-1, keepdims=True)
+    sepia = np.concatenate([grey * 0.9 + 40, grey * 0.7 + 20, grey * 0.4], -1)
+    assert evaluate.tone_correlation(chelsea_small, chelsea_small) == pytest.approx(1.0, abs=1e-4)
+    assert evaluate.tone_correlation(sepia, chelsea_small) > 0.99
+    assert evaluate.tone_correlation(255.0 - chelsea_small, chelsea_small) == pytest.approx(-1.0, abs=1e-3)
+    assert abs(evaluate.tone_correlation(chelsea_small[:, ::-1], chelsea_small)) < 0.9
+    with pytest.raises(ValueError, match="32 px"):
+        evaluate.tone_correlation(chelsea_small[:20], chelsea_small[:20])
 
 
 def test_block_figure_finds_an_8_pixel_grid_and_not_a_smooth_picture(chelsea_small):

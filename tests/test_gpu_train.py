@@ -51,7 +51,7 @@ def test_a_session_continues_the_committed_runs_at_their_own_shape(tmp_path):
     adain = committed_run(tmp_path / "adain-bilinear", {"kind": "adain", "upsample": "bilinear",
                                                         "init_from": "checkpoints/adain", "block_weight": 5.0,
                                                         "style_layers": ["relu4_1", "relu5_1"],
-                                                        "anchor_weight": 0.25})
+                                                        "anchor_weight": 0.25, "tone_weight": 0.1})
     started, origins = session(tmp_path, ADAIN_RUN=str(adain))
     gallery, decoder = started["train"], started["adain-train"]
     assert value(gallery, "--residual-blocks") == "5" and value(gallery, "--residual-width") == "96"
@@ -62,7 +62,7 @@ def test_a_session_continues_the_committed_runs_at_their_own_shape(tmp_path):
     assert value(decoder, "--upsample") == "bilinear" and value(decoder, "--from") == "checkpoints/adain"
     assert decoder.count("--from") == 1 and value(decoder, "--block-weight") == "5.0"
     assert decoder[decoder.index("--style-layers") + 1:][:2] == ["relu4_1", "relu5_1"]
-    assert value(decoder, "--anchor-weight") == "0.25"
+    assert value(decoder, "--anchor-weight") == "0.25" and value(decoder, "--tone-weight") == "0.1"
     assert (tmp_path / "work" / "adain-w10" / "state.json").exists()  # the committed run, copied in to resume
     assert origins == {"gallery": str(tmp_path / "gallery-deep"), "adain-w10": str(adain)}
 

@@ -91,6 +91,36 @@ def test_block_penalty_finds_the_grid_that_the_block_figure_finds():
     assert float(losses.block_penalty(strong[None] - 2000.0 * np.asarray(step))[0]) < float(value)
 
 
+def test_tone_loss_sees_where_the_photo_is_light_and_dark_not_its_palette_or_strokes():
+    """0 for the photo itself, and for it recoloured, brightened, or painted over with strokes finer than
+    its 16 px cells; 4 for its negative; about 2 for a picture unrelated to it. A gradient step on it
+    brings an output's light and dark toward the photo's."""
+    import keras
+
+    from skimage import data
+
+    photo = data.chelsea()[:192, :256].astype(np.float32)
+    rng = np.random.default_rng(0)
+    luma = photo @ np.array(losses.LUMA, np.float32)
+    tinted = np.stack([0.5 * luma + 100, 0.8 * luma + 20, 0.3 * luma], -1)  # another palette, same light and dark
+    strokes = photo + np.kron(rng.uniform(-60, 60, (48, 64, 3)), np.ones((4, 4, 1)))  # 4 px marks
+    strokes -= np.kron((strokes - photo).reshape(12, 16, 16, 16, 3).mean((1, 3)), np.ones((16, 16, 1)))
+    other = data.astronaut()[:192, :256].astype(np.float32)
+    batch = np.stack([photo, tinted, strokes, 255.0 - photo, other]).astype(np.float32)
+    found = np.asarray(losses.tone_loss(batch, np.broadcast_to(photo, batch.shape)))
+    np.testing.assert_allclose(found[:3], 0.0, atol=1e-3)
+    assert found[3] == pytest.approx(4.0, rel=1e-3)
+    assert 1.0 < found[4] < 3.0
+    assert losses.tone_layout(batch).shape == (5, 12, 16)
+    tf = pytest.importorskip("tensorflow")
+    x = keras.Variable(other[None])
+    with tf.GradientTape() as tape:
+        value = losses.tone_loss(x, photo[None])[0]
+    step = tape.gradient(value, x)
+    assert np.isfinite(np.asarray(step)).all()
+    assert float(losses.tone_loss(other[None] - 3e4 * np.asarray(step), photo[None])[0]) < float(value)
+
+
 @pytest.mark.parametrize("statistic", ["gram", "mean_std"])
 def test_objective_terms_weighted_total(statistic):
     objective = StyleObjective(content_layers=("a",), style_layers=("a", "b"), content_weight=2,

@@ -81,13 +81,14 @@ def test_an_adain_run_resumes_with_adain_train(tmp_path):
     from convert.adain import AdaINRecipe
 
     recipe = AdaINRecipe(photos="photos", styles=["paintings", "styles"], holdout=["a.jpg", "b.jpg"],
-                         upsample="bilinear", init_from="checkpoints/adain", block_weight=5.0, anchor_weight=0.25)
+                         upsample="bilinear", init_from="checkpoints/adain", block_weight=5.0, anchor_weight=0.25,
+                         tone_weight=0.1)
     args = started_command(tmp_path, json.loads(json.dumps(recipe.__dict__)), kind="adain")
     assert args[:3] == ["adain-train", "--run", str(tmp_path / "run")]
     assert args[args.index("--holdout") + 1:args.index("--holdout") + 3] == ["a.jpg", "b.jpg"]
     assert value(args, "--upsample") == "bilinear" and value(args, "--from") == "checkpoints/adain"
     assert value(args, "--block-weight") == "5.0" and "--residual-blocks" not in args
-    assert value(args, "--anchor-weight") == "0.25"
+    assert value(args, "--anchor-weight") == "0.25" and value(args, "--tone-weight") == "0.1"
 
 
 def test_recipe_args_gives_single_settings_and_refuses_unknown_ones(tmp_path):

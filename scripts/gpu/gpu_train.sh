@@ -56,16 +56,16 @@ BLOCKS=${BLOCKS:-3}
 mapfile -t GALLERY_WIDTH < <(python3 scripts/recipe_args.py "$GALLERY_RUN" residual_width 2>/dev/null)
 # and its colour head, where it has one (--colour-head)
 mapfile -t GALLERY_HEAD < <(python3 scripts/recipe_args.py "$GALLERY_RUN" colour_head 2>/dev/null)
-# The AdaIN run to continue, with its upsampling, block penalty, style layers, photo anchor and the run
-# it started from, if any (adain-train --from RUN --upsample bilinear --block-weight W --style-layers L
-# --anchor-weight A ...);
+# The AdaIN run to continue, with its upsampling, block penalty, style layers, photo anchor, tone term
+# and the run it started from, if any (adain-train --from RUN --upsample bilinear --block-weight W
+# --style-layers L --anchor-weight A --tone-weight T ...);
 # every weight in ADAIN_WEIGHTS trains a copy of it. A run not yet committed starts here from the
 # trained decoder ADAIN_FROM, with ADAIN_UPSAMPLE (default bilinear) and ADAIN_BLOCK_WEIGHT (default none):
 #   ADAIN_RUN=checkpoints/adain-bilinear ADAIN_FROM=checkpoints/adain scripts/gpu/gpu_train.sh
 ADAIN_RUN=${ADAIN_RUN:-checkpoints/adain-smooth}
 ADAIN_FROM=${ADAIN_FROM:-}
 if [ -f "$ADAIN_RUN/state.json" ]; then
-  mapfile -t ADAIN_SHAPE < <(python3 scripts/recipe_args.py "$ADAIN_RUN" upsample init_from block_weight style_layers anchor_weight 2>/dev/null)
+  mapfile -t ADAIN_SHAPE < <(python3 scripts/recipe_args.py "$ADAIN_RUN" upsample init_from block_weight style_layers anchor_weight tone_weight 2>/dev/null)
 elif [ -n "$ADAIN_FROM" ]; then
   [ -f "$ADAIN_FROM/state.json" ] || { echo "ADAIN_FROM=$ADAIN_FROM: no trained AdaIN run there"; exit 2; }
   ADAIN_SHAPE=(--from "$ADAIN_FROM" --upsample "${ADAIN_UPSAMPLE:-bilinear}" ${ADAIN_BLOCK_WEIGHT:+--block-weight "$ADAIN_BLOCK_WEIGHT"})
