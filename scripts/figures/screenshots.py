@@ -1,7 +1,7 @@
 """The README's screenshots: the production build under /deep-style/ in headless Chromium on WASM,
 Chelsea the cat (scikit-image) in one style, at a desktop's and a phone's size.
 
-Usage: .venv/bin/python scripts/figures/screenshots.py [--style great-wave] [-o docs]
+Usage: .venv/bin/python scripts/figures/screenshots.py [--style great-wave | --own-style IMAGE] [-o docs]
 Writes OUT/screenshot.jpg (1280 x 900) and OUT/screenshot-phone.jpg (390 x 844, touch), with the
 end-to-end test's driver (web/e2e/browser.mjs) and Debian's chromium.
 """
@@ -33,8 +33,13 @@ def _free_port() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--style", default="great-wave", help="a gallery style id (models/manifest.json)")
+    parser.add_argument("--own-style", type=Path, metavar="IMAGE",
+                        help="paint with this picture as the visitor's own style (the AdaIN path) instead")
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
+    if args.own_style is not None and not args.own_style.is_file():
+        parser.error(f"--own-style {args.own_style}: no such file")
+    args.output.mkdir(parents=True, exist_ok=True)
 
     from PIL import Image
     from skimage import data
@@ -62,7 +67,9 @@ def main(argv=None) -> int:
             out = work / name
             out.mkdir()
             scenario = {"query": "?nowebgl", "viewport": viewport, "touch": touch, "steps": [
-                {"upload": str(work / "chelsea.png")}, {"style": args.style}, {"await": "done"},
+                {"upload": str(work / "chelsea.png")},
+                {"style_file": str(args.own_style.resolve())} if args.own_style else {"style": args.style},
+                {"await": "done"},
                 {"wait": 500}, {"screenshot": name}]}
             (out / "scenario.json").write_text(json.dumps(scenario))
             subprocess.run(["node", str(ROOT / "web/e2e/browser.mjs"), f"http://127.0.0.1:{port}{BASE}",
