@@ -131,11 +131,11 @@ def block_figure(image, period: int = 8) -> float:
 def tone_correlation(image, photo) -> float:
     """The correlation between where ``image`` and ``photo`` are light and where dark: their
     :func:`convert.losses.tone_layout` maps (luma on a 16 px grid). 1 where a painting keeps the
-    photo's light and dark in any palette, about 0 where it ignores them, -1 where it inverts them."""
+    photo's light and dark in any palette, about 0 where it ignores them, -1 where it inverts them.
+    Pictures under 32 px a side are compared on smaller squares, two to their shorter side."""
     pair = np.stack([np.asarray(image, np.float32), np.asarray(photo, np.float32)])
-    if min(pair.shape[1:3]) < losses.TONE_CELL * 2:
-        raise ValueError(f"tone_correlation needs at least {losses.TONE_CELL * 2} px a side, not {pair.shape[1:3]}")
-    return float(1.0 - np.asarray(losses.tone_loss(pair[:1], pair[1:]))[0] / 2.0)
+    cell = max(1, min(losses.TONE_CELL, min(pair.shape[1:3]) // 2))
+    return float(1.0 - np.asarray(losses.tone_loss(pair[:1], pair[1:], cell))[0] / 2.0)
 
 
 def trajectory(history: list[dict], objective: StyleObjective) -> list[float]:
